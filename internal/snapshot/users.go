@@ -1,0 +1,233 @@
+package snapshot
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/steward-dev/steward/internal/salesforce/metadata"
+)
+
+// profileAliases maps the display names of standard profiles to the file
+// names Salesforce retrieves them under. Only the System Administrator
+// mapping is documented; others resolve by their own name.
+var profileAliases = map[string]string{
+	"system administrator": "admin",
+}
+
+// IsAdminProfile reports whether a profile name is the System Administrator
+// profile, by display name or by retrieved file name.
+func IsAdminProfile(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	return n == "admin" || n == "system administrator"
+}
+
+// resolver looks permission sources up by name, case-insensitively.
+type resolver struct {
+	profiles map[string]*metadata.Profile
+	sets     map[string]*metadata.PermissionSet
+	groups   map[string]*metadata.PermissionSetGroup
+}
+
+func newResolver(md *metadata.Set) *resolver {
+	r := &resolver{
+		profiles: map[string]*metadata.Profile{},
+		sets:     map[string]*metadata.PermissionSet{},
+		groups:   map[string]*metadata.PermissionSetGroup{},
+	}
+	for _, p := range md.Profiles {
+		r.profiles[strings.ToLower(p.Name)] = p
+	}
+	for _, ps := range md.PermissionSets {
+		r.sets[strings.ToLower(ps.Name)] = ps
+	}
+	for _, g := range md.PermissionSetGroups {
+		r.groups[strings.ToLower(g.Name)] = g
+	}
+	return r
+}
+
+func (r *resolver) profile(name string) *metadata.Profile {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if p, ok := r.profiles[n]; ok {
+		return p
+	}
+	return r.profiles[profileAliases[n]]
+}
+
+// buildUsers makes one user per run-as username the identities declare, with
+// effective permissions from the declared profile, permission sets and
+// permission set groups.
+func buildUsers(s *Snapshot, r *resolver) []User {
+	byName := map[string]*User{}
+	var order []string
+	for _, id := range s.Identities {
+		b := id.Salesforce
+		if b.RunAs == "" {
+			continue
+		}
+		key := strings.ToLower(b.RunAs)
+		u, ok := byName[key]
+		if !ok {
+			u = &User{
+				Username: b.RunAs,
+				Source:   "inventory",
+				Profile:  b.RunAsProfile,
+				Location: id.Location,
+			}
+			byName[key] = u
+			order = append(order, key)
+		}
+		if u.Profile == "" {
+			u.Profile = b.RunAsProfile
+		}
+		u.Identities = append(u.Identities, id.Name)
+		for _, name := range b.RunAsPermissionSets {
+			if r.groups[strings.ToLower(name)] != nil {
+				u.PermissionSetGroups = append(u.PermissionSetGroups, name)
+			} else {
+				u.PermissionSets = append(u.PermissionSets, name)
+			}
+		}
+	}
+	for _, a := range s.Apps {
+		if u := byName[strings.ToLower(a.RunAs)]; u != nil && a.RunAs != "" {
+			u.Apps = append(u.Apps, a.Name)
+		}
+	}
+	users := make([]User, 0, len(order))
+	for _, key := range order {
+		u := byName[key]
+		u.PermissionSets = sortedUnique(u.PermissionSets)
+		u.PermissionSetGroups = sortedUnique(u.PermissionSetGroups)
+		u.Apps = sortedUnique(u.Apps)
+		u.Identities = sortedUnique(u.Identities)
+		r.effective(u)
+		users = append(users, *u)
+	}
+	sort.Slice(users, func(i, j int) bool { return strings.ToLower(users[i].Username) < strings.ToLower(users[j].Username) })
+	return users
+}
+
+// grants accumulates effective permissions with their sources.
+type grants struct {
+	user    map[string][]string
+	objects map[string]ObjectAccess
+}
+
+func (g *grants) add(source string, ups []metadata.UserPermission, ops []metadata.ObjectPermission) {
+	for _, p := range ups {
+		if p.Enabled {
+			g.user[p.Name] = append(g.user[p.Name], source)
+		}
+	}
+	for _, op := range ops {
+		a := g.objects[op.Object]
+		a.Read = a.Read || op.Read
+		a.Create = a.Create || op.Create
+		a.Edit = a.Edit || op.Edit
+		a.Delete = a.Delete || op.Delete
+		a.ViewAll = a.ViewAll || op.ViewAll
+		a.ModifyAll = a.ModifyAll || op.ModifyAll
+		if op.Read || op.Create || op.Edit || op.Delete || op.ViewAll || op.ModifyAll {
+			a.GrantedBy = append(a.GrantedBy, source)
+		}
+		g.objects[op.Object] = a
+	}
+}
+
+// effective resolves the user's profile, permission sets and groups and
+// fills in its license, effective permissions and unresolved names.
+func (r *resolver) effective(u *User) {
+	g := &grants{user: map[string][]string{}, objects: map[string]ObjectAccess{}}
+	u.Unresolved = []string{}
+	if u.Profile != "" {
+		if p := r.profile(u.Profile); p != nil {
+			u.License = p.UserLicense.Value
+			g.add("profile "+u.Profile, p.UserPermissions, p.ObjectPermissions)
+		} else {
+			u.Unresolved = append(u.Unresolved, "profile "+u.Profile)
+		}
+	}
+	for _, name := range u.PermissionSets {
+		if ps := r.sets[strings.ToLower(name)]; ps != nil && !ps.Muting {
+			g.add("permission set "+name, ps.UserPermissions, ps.ObjectPermissions)
+		} else {
+			u.Unresolved = append(u.Unresolved, "permission set "+name)
+		}
+	}
+	for _, name := range u.PermissionSetGroups {
+		r.addGroup(g, u, name)
+	}
+	for obj, a := range g.objects {
+		g.objects[obj] = implied(a)
+	}
+	for p, src := range g.user {
+		g.user[p] = sortedUnique(src)
+	}
+	u.Effective = Permissions{User: g.user, Objects: g.objects}
+}
+
+// addGroup adds a permission set group: the union of its permission sets,
+// less what its muting permission sets mute.
+func (r *resolver) addGroup(g *grants, u *User, name string) {
+	grp := r.groups[strings.ToLower(name)]
+	inner := &grants{user: map[string][]string{}, objects: map[string]ObjectAccess{}}
+	source := "permission set group " + name
+	for _, ps := range grp.PermissionSets {
+		if set := r.sets[strings.ToLower(ps)]; set != nil && !set.Muting {
+			inner.add(source, set.UserPermissions, set.ObjectPermissions)
+		} else {
+			u.Unresolved = append(u.Unresolved, "permission set "+ps+" (in group "+name+")")
+		}
+	}
+	for _, ms := range grp.MutingPermissionSets {
+		set := r.sets[strings.ToLower(ms)]
+		if set == nil {
+			u.Unresolved = append(u.Unresolved, "muting permission set "+ms+" (in group "+name+")")
+			continue
+		}
+		for _, p := range set.UserPermissions {
+			if p.Enabled {
+				delete(inner.user, p.Name)
+			}
+		}
+		for _, op := range set.ObjectPermissions {
+			if a, ok := inner.objects[op.Object]; ok {
+				a.Read = a.Read && !op.Read
+				a.Create = a.Create && !op.Create
+				a.Edit = a.Edit && !op.Edit
+				a.Delete = a.Delete && !op.Delete
+				a.ViewAll = a.ViewAll && !op.ViewAll
+				a.ModifyAll = a.ModifyAll && !op.ModifyAll
+				inner.objects[op.Object] = a
+			}
+		}
+	}
+	for p, src := range inner.user {
+		g.user[p] = append(g.user[p], src...)
+	}
+	for obj, a := range inner.objects {
+		cur := g.objects[obj]
+		cur.Read, cur.Create, cur.Edit = cur.Read || a.Read, cur.Create || a.Create, cur.Edit || a.Edit
+		cur.Delete, cur.ViewAll, cur.ModifyAll = cur.Delete || a.Delete, cur.ViewAll || a.ViewAll, cur.ModifyAll || a.ModifyAll
+		cur.GrantedBy = append(cur.GrantedBy, a.GrantedBy...)
+		g.objects[obj] = cur
+	}
+}
+
+// implied applies Salesforce's object-permission dependencies: Modify All
+// implies View All, Delete and Edit; View All, Edit, Create and Delete each
+// imply Read; Delete implies Edit.
+func implied(a ObjectAccess) ObjectAccess {
+	if a.ModifyAll {
+		a.ViewAll, a.Delete, a.Edit = true, true, true
+	}
+	if a.Delete {
+		a.Edit = true
+	}
+	if a.ViewAll || a.Edit || a.Create || a.Delete {
+		a.Read = true
+	}
+	a.GrantedBy = sortedUnique(a.GrantedBy)
+	return a
+}
