@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/steward-dev/steward/internal/inventory"
+	"github.com/steward-dev/steward/internal/policy"
+	"github.com/steward-dev/steward/internal/report"
+	"github.com/steward-dev/steward/internal/salesforce/metadata"
+	"github.com/steward-dev/steward/internal/snapshot"
+)
+
+type checkOptions struct {
+	inventory    []string
+	policies     []string
+	format       string
+	failOn       string
+	now          string
+	keepGoing    bool
+	dumpSnapshot bool
+	verbose      bool
+}
+
+func newCheckCmd(env Env) *cobra.Command {
+	var o checkOptions
+	cmd := &cobra.Command{
+		Use:   "check [PATH...]",
+		Short: "Check SFDX metadata and inventory manifests against the policy pack, offline",
+		Long: `check searches each PATH (default: the current directory) for Salesforce DX metadata
+files (connected apps, External Client App files, permission sets, permission set
+groups, profiles), found by file suffix in any folder, and for Steward manifests (YAML
+whose apiVersion starts with steward.dev/). It joins them into a snapshot, evaluates
+the built-in Rego policy pack and any --policy directories, and reports the findings.
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
+2 usage error or unreadable/invalid input (the message names the file and line).`,
+		Example: `  # Check the example project
+  steward check examples/acme
+
+  # Inventory kept in another repository, JSON for a pipeline
+  steward check force-app --inventory ../nhi-inventory -o json
+
+  # Report what can be checked even when some files are invalid
+  steward check . --keep-going -o markdown > steward.md
+
+  # Add your own rules and see the snapshot they evaluate
+  steward check . --policy policies/ --dump-snapshot`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd, env, args, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.inventory, "inventory", nil, "directory of inventory manifests kept outside PATH (repeatable)")
+	f.StringArrayVar(&o.policies, "policy", nil, "directory of extra Rego rules (repeatable)")
+	f.StringVarP(&o.format, "format", "o", "table", "output format: "+strings.Join(report.Formats(), "|"))
+	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity: critical|high|medium|low|info|none")
+	f.StringVar(&o.now, "now", "", "evaluate as of this date (YYYY-MM-DD or RFC 3339) for reproducible reports; default: the current time")
+	f.BoolVar(&o.keepGoing, "keep-going", false, "report invalid input alongside the findings instead of stopping")
+	f.BoolVar(&o.dumpSnapshot, "dump-snapshot", false, "print the snapshot the policy evaluates, as JSON, and exit")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "print parse warnings on stderr")
+	return cmd
+}
+
+func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error {
+	if err := checkFailOn(o.failOn); err != nil {
+		return err
+	}
+	if !o.dumpSnapshot && !validFormat(o.format) {
+		return usageError(fmt.Errorf("unknown output format %q", o.format), "use -o "+strings.Join(report.Formats(), ", -o "))
+	}
+	now, err := parseNow(o.now, env.Now)
+	if err != nil {
+		return err
+	}
+	paths := args
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	ctx := cmd.Context()
+
+	md, mdErr := metadata.Load(ctx, paths, metadata.Options{})
+	inv, invErr := inventory.Load(append(append([]string{}, paths...), o.inventory...), inventory.Options{RequireManifestsIn: o.inventory})
+	inputErrs := append(problems(mdErr), problems(invErr)...)
+	if len(inputErrs) > 0 && !o.keepGoing {
+		for _, p := range inputErrs {
+			fmt.Fprintln(env.Stderr, problemString(p))
+		}
+		return usageError(fmt.Errorf("%d invalid input(s)", len(inputErrs)), "fix the files above, or pass --keep-going to check the rest")
+	}
+	if md.Files == 0 && len(inv.Identities)+len(inv.Teams)+len(inv.Exceptions) == 0 && len(inputErrs) == 0 {
+		return usageError(fmt.Errorf("no Salesforce metadata files or Steward manifests found under %s", strings.Join(paths, ", ")),
+			"point check at a Salesforce DX project (e.g. steward check force-app) or an inventory directory")
+	}
+	if o.verbose {
+		for _, w := range md.Warnings {
+			fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+		}
+	}
+
+	snap := snapshot.Build(snapshot.Sources{Inventory: inv, Metadata: md, Now: now})
+	if o.dumpSnapshot {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(snap)
+	}
+
+	engine, err := policy.New(ctx, policy.Options{Dirs: o.policies})
+	if err != nil {
+		return usageError(err, "run 'steward policy test DIR' to check your rules")
+	}
+	res, err := engine.Evaluate(ctx, snap)
+	if err != nil {
+		return err
+	}
+	rep := &report.Report{
+		Tool:       report.Tool{Name: "steward", Version: Version()},
+		Findings:   res.Findings,
+		Suppressed: res.Suppressed,
+		Rules:      res.Rules,
+		Errors:     inputErrs,
+		Warnings:   warnings(md.Warnings),
+	}
+	if err := report.Write(env.Stdout, o.format, rep, report.Options{Color: colorFor(env, env.Stdout)}); err != nil {
+		return err
+	}
+	if len(inputErrs) > 0 && md.Files == 0 && len(inv.Identities) == 0 {
+		return silentExit(ExitUsage) // nothing could be checked
+	}
+	if failed(res.Findings, o.failOn) {
+		return silentExit(ExitFindings)
+	}
+	return nil
+}
+
+// checkFailOn validates the --fail-on value.
+func checkFailOn(v string) error {
+	if v == "none" || policy.SeverityRank(v) >= 0 {
+		return nil
+	}
+	return usageError(fmt.Errorf("invalid --fail-on %q", v), "use one of critical, high, medium, low, info, none")
+}
+
+// failed reports whether any finding is at or above the threshold.
+func failed(findings []policy.Finding, failOn string) bool {
+	if failOn == "none" {
+		return false
+	}
+	min := policy.SeverityRank(failOn)
+	for _, f := range findings {
+		if policy.SeverityRank(f.Severity) >= min {
+			return true
+		}
+	}
+	return false
+}
+
+// parseNow reads --now, or takes the clock's time.
+func parseNow(v string, clock func() time.Time) (time.Time, error) {
+	if v == "" {
+		return clock().UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, usageError(fmt.Errorf("invalid --now %q", v), "give a date such as 2026-11-25 or an RFC 3339 time")
+	}
+	return t.UTC(), nil
+}
+
+func validFormat(f string) bool {
+	for _, v := range report.Formats() {
+		if v == f {
+			return true
+		}
+	}
+	return false
+}
+
+// problems flattens input errors into report problems, each with its file
+// and line.
+func problems(err error) []report.Problem {
+	if err == nil {
+		return nil
+	}
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []report.Problem
+		for _, e := range multi.Unwrap() {
+			out = append(out, problems(e)...)
+		}
+		return out
+	}
+	var fe *metadata.FileError
+	if errors.As(err, &fe) {
+		return []report.Problem{{File: fe.File, Line: fe.Line, Message: fe.Err.Error()}}
+	}
+	var ie *inventory.Error
+	if errors.As(err, &ie) {
+		return []report.Problem{{File: ie.File, Line: ie.Line, Message: ie.Msg}}
+	}
+	return []report.Problem{{Message: err.Error()}}
+}
+
+func warnings(ws []metadata.Warning) []report.Problem {
+	out := make([]report.Problem, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, report.Problem{File: w.File, Line: w.Line, Message: w.Message})
+	}
+	return out
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/steward-dev/steward/internal/report"
+)
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// colorFor reports whether output to w may use colour: only on a terminal,
+// never with NO_COLOR set or TERM=dumb.
+func colorFor(env Env, w io.Writer) bool {
+	if env.IsTerminal == nil || !env.IsTerminal(w) {
+		return false
+	}
+	return env.Getenv("NO_COLOR") == "" && env.Getenv("TERM") != "dumb"
+}
+
+// problemString renders an input problem as "file:line: message".
+func problemString(p report.Problem) string {
+	switch {
+	case p.File != "" && p.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+	case p.File != "":
+		return fmt.Sprintf("%s: %s", p.File, p.Message)
+	}
+	return p.Message
+}
