@@ -30,10 +30,14 @@ package steward.rules.nhi_app_07
 
 import data.steward.lib
 
+# The names of the External Client Apps: a connected app beside an External
+# Client App of the same name is on its way out.
+eca_names := {app.name | some app in input.apps; app.kind == "ExternalClientApp"}
+
 finding contains f if {
 	some app in input.apps
 	app.kind == "ConnectedApp"
-	not has_eca(lib.apps_by_name[app.name])
+	not app.name in eca_names
 	some name in lib.app_identity_names(app)
 	id := lib.identity_by_name[name]
 	not lib.retired(id)
@@ -54,11 +58,6 @@ finding contains f if {
 		"identity": id.name,
 		"resource": lib.identity_resource(id),
 	}
-}
-
-has_eca(apps) if {
-	some app in apps
-	app.kind == "ExternalClientApp"
 }
 
 criticality(id) := sprintf("criticality %s", [id.criticality]) if {
