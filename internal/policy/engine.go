@@ -6,7 +6,6 @@
 package policy
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -15,8 +14,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -45,10 +46,14 @@ type Options struct {
 // Engine evaluates snapshots against a compiled rule set. It is safe for
 // concurrent use.
 type Engine struct {
-	rules  []Rule
-	byPkg  map[string]*Rule
-	query  rego.PreparedEvalQuery
-	source map[string]string // module name → source, for policy test
+	rules   []Rule
+	queries []preparedRule // one per rule, evaluated concurrently
+}
+
+// preparedRule is a rule and its compiled query.
+type preparedRule struct {
+	rule  *Rule
+	query rego.PreparedEvalQuery
 }
 
 // New loads, parses and compiles the built-in pack and the user rules, and
@@ -62,19 +67,25 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	regoOpts := []func(*rego.Rego){
-		rego.Query("f := data.steward.rules[pkg].finding"),
-	}
+	set := make(map[string]*ast.Module, len(mods))
 	for _, m := range mods {
-		regoOpts = append(regoOpts, rego.ParsedModule(m.module))
+		set[m.name] = m.module
 	}
-	pq, err := rego.New(regoOpts...).PrepareForEval(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("compile policy: %w", err)
+	compiler := ast.NewCompiler().WithStrict(false)
+	if compiler.Compile(set); compiler.Failed() {
+		return nil, fmt.Errorf("compile policy: %w", compiler.Errors)
 	}
-	e := &Engine{rules: rules, byPkg: map[string]*Rule{}, query: pq}
+	e := &Engine{rules: rules}
 	for i := range e.rules {
-		e.byPkg[e.rules[i].Package] = &e.rules[i]
+		r := &e.rules[i]
+		pq, err := rego.New(
+			rego.Compiler(compiler),
+			rego.Query(rulesPrefix+r.Package+".finding"),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("prepare rule %s: %w", r.ID, err)
+		}
+		e.queries = append(e.queries, preparedRule{rule: r, query: pq})
 	}
 	return e, nil
 }
@@ -84,48 +95,108 @@ func (e *Engine) Rules() []Rule { return append([]Rule(nil), e.rules...) }
 
 // regoFinding is what a rule's finding set holds.
 type regoFinding struct {
-	Message  string   `json:"message"`
-	Severity string   `json:"severity"`
-	Identity *string  `json:"identity"`
-	Resource Resource `json:"resource"`
+	Message  string
+	Severity string
+	Identity *string
+	Resource Resource
 }
 
-// Evaluate runs every rule against the snapshot. Findings of rules that need
-// live data are dropped when the snapshot has none. Findings accepted by an
-// unexpired Exception move to Result.Suppressed.
+// Evaluate runs every rule against the snapshot, the rules spread over
+// GOMAXPROCS workers. Findings of rules that need live data are dropped
+// when the snapshot has none. Findings accepted by an unexpired Exception
+// move to Result.Suppressed.
 func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot) (*Result, error) {
 	input, err := inputValue(snap)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(input))
-	if err != nil {
-		return nil, fmt.Errorf("evaluate policy: %w", err)
+	found := make([][]Finding, len(e.queries))
+	errs := make([]error, len(e.queries))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(e.queries)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				found[i], errs[i] = e.queries[i].eval(ctx, input, snap.Capabilities.Live)
+			}
+		}()
 	}
-	res := &Result{Findings: []Finding{}, Suppressed: []Finding{}, Rules: e.Rules()}
-	for _, r := range rs {
-		pkg, _ := r.Bindings["pkg"].(string)
-		rule, ok := e.byPkg[pkg]
-		if !ok {
-			continue // a package under steward.rules without metadata: rejected by New
-		}
-		if rule.Live && !snap.Capabilities.Live {
-			continue
-		}
-		raw, err := json.Marshal(r.Bindings["f"])
-		if err != nil {
-			return nil, fmt.Errorf("rule %s: encode findings: %w", rule.ID, err)
-		}
-		var found []regoFinding
-		if err := json.Unmarshal(raw, &found); err != nil {
-			return nil, fmt.Errorf("rule %s: finding is not an object with message, resource and identity: %w", rule.ID, err)
-		}
-		for _, f := range found {
-			res.Findings = append(res.Findings, rule.finding(f))
-		}
+	for i := range e.queries {
+		jobs <- i
 	}
-	res.Findings, res.Suppressed = suppress(res.Findings, snap.Exceptions, snap.Now)
+	close(jobs)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var all []Finding
+	for _, f := range found {
+		all = append(all, f...)
+	}
+	res := &Result{Rules: e.Rules()}
+	res.Findings, res.Suppressed = suppress(all, snap.Exceptions, snap.Now)
 	return res, nil
+}
+
+// eval runs one rule and completes its findings with the rule's metadata.
+func (p preparedRule) eval(ctx context.Context, input ast.Value, live bool) ([]Finding, error) {
+	if p.rule.Live && !live {
+		return nil, nil
+	}
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return nil, fmt.Errorf("evaluate rule %s: %w", p.rule.ID, err)
+	}
+	var out []Finding
+	for _, r := range rs {
+		for _, expr := range r.Expressions {
+			set, ok := expr.Value.([]any)
+			if !ok {
+				return nil, fmt.Errorf("rule %s: finding is not a set", p.rule.ID)
+			}
+			for _, v := range set {
+				f, err := decodeFinding(v)
+				if err != nil {
+					return nil, fmt.Errorf("rule %s: %w", p.rule.ID, err)
+				}
+				out = append(out, p.rule.finding(f))
+			}
+		}
+	}
+	return out, nil
+}
+
+// decodeFinding reads one element of a rule's finding set.
+func decodeFinding(v any) (regoFinding, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return regoFinding{}, fmt.Errorf("finding %v is not an object with message, resource and identity", v)
+	}
+	var f regoFinding
+	f.Message, _ = obj["message"].(string)
+	f.Severity, _ = obj["severity"].(string)
+	if id, ok := obj["identity"].(string); ok {
+		f.Identity = &id
+	}
+	res, ok := obj["resource"].(map[string]any)
+	if !ok || f.Message == "" {
+		return f, fmt.Errorf("finding %v lacks a message or a resource object", v)
+	}
+	f.Resource.Kind, _ = res["kind"].(string)
+	f.Resource.Name, _ = res["name"].(string)
+	f.Resource.File, _ = res["file"].(string)
+	switch n := res["line"].(type) {
+	case json.Number:
+		line, _ := n.Int64()
+		f.Resource.Line = int(line)
+	case float64:
+		f.Resource.Line = int(n)
+	case int:
+		f.Resource.Line = n
+	}
+	return f, nil
 }
 
 // finding completes a rule's raw finding with the rule's metadata.
@@ -174,19 +245,6 @@ func suppress(findings []Finding, exceptions []snapshot.Exception, now time.Time
 		active = append(active, f)
 	}
 	return active, suppressed
-}
-
-// inputValue converts the snapshot to the AST value OPA evaluates, once.
-func inputValue(snap *snapshot.Snapshot) (ast.Value, error) {
-	raw, err := json.Marshal(snap)
-	if err != nil {
-		return nil, fmt.Errorf("encode snapshot: %w", err)
-	}
-	v, err := ast.ValueFromReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("convert snapshot to policy input: %w", err)
-	}
-	return v, nil
 }
 
 // module is one parsed Rego file.

@@ -52,7 +52,7 @@ type Rule struct {
 
 // Result is the outcome of evaluating a snapshot.
 type Result struct {
-	Findings   []Finding `json:"findings"`   // active findings, sorted
+	Findings   []Finding `json:"findings"`   // active findings, in no set order (reporters sort)
 	Suppressed []Finding `json:"suppressed"` // accepted by an unexpired Exception
 	Rules      []Rule    `json:"-"`          // the rules that ran
 }

@@ -1,0 +1,148 @@
+package policy
+
+import (
+	"encoding"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/steward-dev/steward/internal/snapshot"
+)
+
+// inputValue converts the snapshot to the AST value OPA evaluates. It walks
+// the Go value directly, following the json tags, instead of encoding JSON
+// and parsing it back: on large snapshots that round trip dominated the cost
+// of an evaluation. The result is the same value encoding/json would give.
+func inputValue(snap *snapshot.Snapshot) (ast.Value, error) {
+	return toValue(reflect.ValueOf(snap))
+}
+
+var timeType = reflect.TypeOf(time.Time{})
+
+func toValue(v reflect.Value) (ast.Value, error) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return ast.Null{}, nil
+		}
+		return toValue(v.Elem())
+	case reflect.String:
+		return ast.String(v.String()), nil
+	case reflect.Bool:
+		return ast.Boolean(v.Bool()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return ast.Number(fmt.Sprint(v.Int())), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return ast.Number(fmt.Sprint(v.Uint())), nil
+	case reflect.Float32, reflect.Float64:
+		return ast.Number(fmt.Sprint(v.Float())), nil
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return ast.Null{}, nil
+		}
+		terms := make([]*ast.Term, v.Len())
+		for i := range terms {
+			e, err := toValue(v.Index(i))
+			if err != nil {
+				return nil, err
+			}
+			terms[i] = ast.NewTerm(e)
+		}
+		return ast.NewArray(terms...), nil
+	case reflect.Map:
+		if v.IsNil() {
+			return ast.Null{}, nil
+		}
+		if v.Type().Key().Kind() != reflect.String {
+			return nil, fmt.Errorf("policy input: map key type %s is not a string", v.Type().Key())
+		}
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		pairs := make([][2]*ast.Term, 0, len(keys))
+		for _, k := range keys {
+			e, err := toValue(v.MapIndex(k))
+			if err != nil {
+				return nil, err
+			}
+			pairs = append(pairs, [2]*ast.Term{ast.StringTerm(k.String()), ast.NewTerm(e)})
+		}
+		return ast.NewObject(pairs...), nil
+	case reflect.Struct:
+		if v.Type() == timeType {
+			b, err := v.Interface().(encoding.TextMarshaler).MarshalText()
+			if err != nil {
+				return nil, fmt.Errorf("policy input: %w", err)
+			}
+			return ast.String(b), nil
+		}
+		fields := structFields(v.Type())
+		pairs := make([][2]*ast.Term, 0, len(fields))
+		for _, f := range fields {
+			fv := v.Field(f.index)
+			if (f.omitEmpty && emptyJSON(fv)) || (f.omitZero && fv.IsZero()) {
+				continue
+			}
+			e, err := toValue(fv)
+			if err != nil {
+				return nil, err
+			}
+			pairs = append(pairs, [2]*ast.Term{f.key, ast.NewTerm(e)})
+		}
+		return ast.NewObject(pairs...), nil
+	}
+	return nil, fmt.Errorf("policy input: cannot convert %s", v.Type())
+}
+
+type field struct {
+	index     int
+	key       *ast.Term
+	omitEmpty bool
+	omitZero  bool
+}
+
+// emptyJSON is encoding/json's notion of empty for omitempty.
+func emptyJSON(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		return v.IsNil()
+	}
+	return v.IsZero() && v.Kind() != reflect.Struct
+}
+
+var fieldCache sync.Map // reflect.Type → []field
+
+// structFields lists a struct's exported fields under their json names.
+func structFields(t reflect.Type) []field {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]field)
+	}
+	var fields []field
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		fields = append(fields, field{
+			index:     i,
+			key:       ast.StringTerm(name),
+			omitEmpty: strings.Contains(","+opts+",", ",omitempty,"),
+			omitZero:  strings.Contains(","+opts+",", ",omitzero,"),
+		})
+	}
+	fieldCache.Store(t, fields)
+	return fields
+}

@@ -1,0 +1,32 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// TestInputMatchesJSON checks that the direct conversion gives the value the
+// JSON encoding of the snapshot would, on compliant and violating snapshots.
+func TestInputMatchesJSON(t *testing.T) {
+	for _, violating := range []bool{false, true} {
+		s := integrations(50, violating)
+		got, err := inputValue(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ast.ValueFromReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Compare(want) != 0 {
+			t.Errorf("violating=%v: direct conversion differs from the JSON encoding", violating)
+		}
+	}
+}
