@@ -92,16 +92,13 @@ func writeRulesMarkdown(w io.Writer, rules []policy.Rule) error {
 		fmt.Fprintf(&b, "- Framework references: %s\n", strings.Join(r.Controls, "; "))
 		fmt.Fprintf(&b, "- Rego package: `data.steward.rules.%s`\n", r.Package)
 		if r.Description != "" {
-			fmt.Fprintf(&b, "\n%s\n", oneParagraph(r.Description))
+			fmt.Fprintf(&b, "\n%s\n", r.Description)
 		}
-		fmt.Fprintf(&b, "\n**Remediation.** %s\n", oneParagraph(r.Remediation))
+		fmt.Fprintf(&b, "\n**Remediation.** %s\n", r.Remediation)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
-
-// oneParagraph folds wrapped annotation text onto one line.
-func oneParagraph(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func newPolicyTestCmd(env Env) *cobra.Command {
 	var format string

@@ -386,9 +386,11 @@ func rulesFromModules(mods []module) ([]Rule, error) {
 
 // ruleFromAnnotation reads and checks one rule's metadata.
 func ruleFromAnnotation(a *ast.Annotations) (Rule, error) {
-	r := Rule{Title: a.Title, Description: strings.TrimSpace(a.Description)}
+	// Annotation text is wrapped in the Rego source; fold it onto one line.
+	fold := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	r := Rule{Title: a.Title, Description: fold(a.Description)}
 	c := a.Custom
-	str := func(k string) string { s, _ := c[k].(string); return strings.TrimSpace(s) }
+	str := func(k string) string { s, _ := c[k].(string); return fold(s) }
 	r.ID, r.Severity, r.Remediation = str("id"), str("severity"), str("remediation")
 	r.Live, _ = c["live"].(bool)
 	if list, ok := c["controls"].([]any); ok {
