@@ -432,3 +432,35 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestColourOnlyOnTerminalWithoutNoColor(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		tty     bool
+		noColor string
+		want    bool
+	}{
+		{"terminal", true, "", true},
+		{"terminal with NO_COLOR", true, "1", false},
+		{"pipe", false, "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			env := Env{
+				Stdin: strings.NewReader(""), Stdout: &out, Stderr: io.Discard,
+				Getenv: func(k string) string {
+					if k == "NO_COLOR" {
+						return tt.noColor
+					}
+					return ""
+				},
+				Now:        time.Now,
+				IsTerminal: func(io.Writer) bool { return tt.tty },
+			}
+			Main(context.Background(), []string{"check", exampleDir}, env)
+			if got := strings.Contains(out.String(), "\x1b["); got != tt.want {
+				t.Errorf("ANSI colour in output = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -19,10 +19,8 @@ func isTerminal(w io.Writer) bool {
 // colorFor reports whether output to w may use colour: only on a terminal,
 // never with NO_COLOR set or TERM=dumb.
 func colorFor(env Env, w io.Writer) bool {
-	if env.IsTerminal == nil || !env.IsTerminal(w) {
-		return false
-	}
-	return env.Getenv("NO_COLOR") == "" && env.Getenv("TERM") != "dumb"
+	tty := env.IsTerminal != nil && env.IsTerminal(w)
+	return report.ColorAllowed(tty, env.Getenv)
 }
 
 // problemString renders an input problem as "file:line: message".

@@ -96,11 +96,12 @@ func ColorEnabled(f *os.File, env func(string) string) bool {
 		return false
 	}
 	tty := isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
-	return colorAllowed(tty, env)
+	return ColorAllowed(tty, env)
 }
 
-// colorAllowed is ColorEnabled's decision once the terminal check is done.
-func colorAllowed(tty bool, env func(string) string) bool {
+// ColorAllowed decides colour once the terminal check is done: only on a
+// terminal, never with NO_COLOR set or TERM=dumb. env nil means os.Getenv.
+func ColorAllowed(tty bool, env func(string) string) bool {
 	if env == nil {
 		env = os.Getenv
 	}

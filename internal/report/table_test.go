@@ -80,8 +80,8 @@ func TestColorEnabled(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := colorAllowed(tt.tty, env(tt.vars)); got != tt.want {
-				t.Errorf("colorAllowed(%v, %v) = %v, want %v", tt.tty, tt.vars, got, tt.want)
+			if got := ColorAllowed(tt.tty, env(tt.vars)); got != tt.want {
+				t.Errorf("ColorAllowed(%v, %v) = %v, want %v", tt.tty, tt.vars, got, tt.want)
 			}
 		})
 	}
