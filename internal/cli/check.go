@@ -83,11 +83,19 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 		paths = []string{"."}
 	}
 	ctx := cmd.Context()
+	progress := newStatus(env)
+	defer progress.done()
 
+	progress.step("reading Salesforce metadata")
 	md, mdErr := metadata.Load(ctx, paths, metadata.Options{})
+	if md == nil { // cancelled
+		return mdErr
+	}
+	progress.step(fmt.Sprintf("read %d metadata files; loading manifests", md.Files))
 	inv, invErr := inventory.Load(append(append([]string{}, paths...), o.inventory...), inventory.Options{RequireManifestsIn: o.inventory})
 	inputErrs := append(problems(mdErr), problems(invErr)...)
 	if len(inputErrs) > 0 && !o.keepGoing {
+		progress.done()
 		for _, p := range inputErrs {
 			fmt.Fprintln(env.Stderr, problemString(p))
 		}
@@ -103,6 +111,7 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 		}
 	}
 
+	progress.step("building the snapshot")
 	snap := snapshot.Build(snapshot.Sources{Inventory: inv, Metadata: md, Now: now})
 	if o.dumpSnapshot {
 		enc := json.NewEncoder(env.Stdout)
@@ -114,7 +123,9 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 	if err != nil {
 		return usageError(err, "run 'steward policy test DIR' to check your rules")
 	}
+	progress.step(fmt.Sprintf("evaluating %d rules on %d apps and %d identities", len(engine.Rules()), len(snap.Apps), len(snap.Identities)))
 	res, err := engine.Evaluate(ctx, snap)
+	progress.done()
 	if err != nil {
 		return err
 	}

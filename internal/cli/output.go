@@ -33,3 +33,28 @@ func problemString(p report.Problem) string {
 	}
 	return p.Message
 }
+
+// status shows which phase a long command is in, on one line of stderr that
+// it rewrites, and only when stderr is a terminal.
+type status struct {
+	w       io.Writer
+	enabled bool
+}
+
+func newStatus(env Env) *status {
+	return &status{w: env.Stderr, enabled: env.IsTerminal != nil && env.IsTerminal(env.Stderr)}
+}
+
+// step replaces the status line with msg.
+func (s *status) step(msg string) {
+	if s.enabled {
+		fmt.Fprintf(s.w, "\r\x1b[2Ksteward: %s…", msg)
+	}
+}
+
+// done clears the status line.
+func (s *status) done() {
+	if s.enabled {
+		fmt.Fprint(s.w, "\r\x1b[2K")
+	}
+}
