@@ -464,3 +464,42 @@ func TestColourOnlyOnTerminalWithoutNoColor(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckCorpus runs check on the real-world metadata corpus beside the
+// repository and checks the findings its known contents must produce.
+func TestCheckCorpus(t *testing.T) {
+	const corpus = "../../../shared/corpus"
+	if _, err := os.Stat(corpus); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("corpus not present in CI: %v", err)
+		}
+		t.Skipf("corpus not present: %v", err)
+	}
+	code, stdout, stderr := run(t, "check", corpus, "-o", "json", "--now", "2026-11-25")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	r := decode(t, stdout)
+	got := map[string]bool{}
+	for _, f := range r.Findings {
+		got[f.Rule+" "+f.Resource.Name] = true
+	}
+	for _, want := range []string{
+		"NHI-INV-01 Ohm_Self_CC",           // client credentials on, not inventoried
+		"NHI-APP-02 Ohm_Self_CC",           // RefreshToken scope
+		"NHI-APP-04 Ohm_Self_CC",           // System Administrator pre-authorised
+		"NHI-APP-03 Ohm_Self_CC",           // run-as only set in the org
+		"NHI-INV-01 Agent_Assist_LWC_Auth", // External Client App with client credentials
+		"NHI-SEC-01 Agent_Assist_LWC_Auth", // global OAuth settings committed
+		"NHI-APP-02 Agent_Assist_LWC_Auth", // Basic, RefreshToken, Web
+	} {
+		if !got[want] {
+			t.Errorf("missing finding %s", want)
+		}
+	}
+	for k := range got {
+		if strings.Contains(k, "OAppS_Omni_Channel") || strings.Contains(k, "Postman") {
+			t.Errorf("finding on an app without client credentials: %s", k)
+		}
+	}
+}
