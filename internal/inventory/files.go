@@ -1,13 +1,17 @@
 package inventory
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // canonical returns an absolute path with symbolic links resolved, or p
@@ -108,7 +112,8 @@ func fileError(p string, err error) *Error {
 	return &Error{File: p, Msg: reason}
 }
 
-// loadFile reads one file once, rejecting files over MaxFileSize unread.
+// loadFile queues one file to be read once, rejecting files over MaxFileSize
+// unread.
 func (l *loader) loadFile(p string, fi fs.FileInfo) {
 	key := canonical(p)
 	if l.seen[key] {
@@ -119,25 +124,59 @@ func (l *loader) loadFile(p string, fi fs.FileInfo) {
 		l.errs = append(l.errs, &Error{File: p, Msg: "not a regular file"})
 		return
 	}
-	tooLarge := &Error{File: p, Msg: fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20)}
 	if fi.Size() > MaxFileSize {
-		l.errs = append(l.errs, tooLarge)
+		l.errs = append(l.errs, tooLarge(p))
 		return
 	}
+	l.jobs = append(l.jobs, &fileJob{path: p, size: fi.Size(), strict: l.strict(key)})
+}
+
+func tooLarge(p string) *Error {
+	return &Error{File: p, Msg: fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20)}
+}
+
+// readFiles reads and parses the queued files, GOMAXPROCS at a time, and
+// merges what they held in the order they were found, so that the result
+// does not depend on scheduling.
+func (l *loader) readFiles() {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(l.jobs)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(l.jobs) {
+					return
+				}
+				l.readFile(l.jobs[i])
+			}
+		})
+	}
+	wg.Wait()
+	for _, job := range l.jobs {
+		l.errs = append(l.errs, job.errs...)
+		l.docs = append(l.docs, job.docs...)
+	}
+	l.jobs = nil
+}
+
+// readFile reads and parses one queued file.
+func (l *loader) readFile(job *fileJob) {
+	p := job.path
 	f, err := os.Open(p)
 	if err != nil {
-		l.errs = append(l.errs, fileError(p, err))
+		job.errs = append(job.errs, fileError(p, err))
 		return
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		l.errs = append(l.errs, fileError(p, err))
+	buf := bytes.NewBuffer(make([]byte, 0, min(job.size, MaxFileSize)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
+		job.errs = append(job.errs, fileError(p, err))
 		return
 	}
-	if len(data) > MaxFileSize {
-		l.errs = append(l.errs, tooLarge)
+	if buf.Len() > MaxFileSize {
+		job.errs = append(job.errs, tooLarge(p))
 		return
 	}
-	l.loadSource(p, data, l.strict(key))
+	l.parseSource(job, p, buf.Bytes(), job.strict)
 }

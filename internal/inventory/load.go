@@ -72,6 +72,7 @@ func Load(paths []string, opts Options) (*Inventory, error) {
 	for _, p := range paths {
 		l.loadPath(p)
 	}
+	l.readFiles()
 	return l.finish()
 }
 
@@ -82,6 +83,17 @@ type loader struct {
 	seen        map[string]bool // canonical paths of the files read
 	docs        []*loadedDoc
 	errs        []*Error
+	jobs        []*fileJob // files to read, in the order found
+}
+
+// fileJob is one file to read and what reading it gave. Files are read and
+// parsed concurrently; their results are merged in the order found.
+type fileJob struct {
+	path   string
+	size   int64 // from stat; the read is bounded again
+	strict bool
+	errs   []*Error
+	docs   []*loadedDoc
 }
 
 // loadedDoc is one manifest that passed its own checks.
@@ -106,6 +118,15 @@ type fileResult struct {
 // loadSource reads the documents of one file; strict says whether the file
 // must hold manifests.
 func (l *loader) loadSource(file string, data []byte, strict bool) {
+	var job fileJob
+	l.parseSource(&job, file, data, strict)
+	l.errs = append(l.errs, job.errs...)
+	l.docs = append(l.docs, job.docs...)
+}
+
+// parseSource is loadSource storing its results in job. It touches no state
+// of l but its options, so files can be parsed concurrently.
+func (l *loader) parseSource(job *fileJob, file string, data []byte, strict bool) {
 	var fr fileResult
 	var docs []*loadedDoc
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
@@ -122,7 +143,7 @@ func (l *loader) loadSource(file string, data []byte, strict bool) {
 		return // not ours: CI workflows, Helm templates and the like
 	case fr.manifests == 0 && len(fr.errs) == 0:
 		if strict {
-			l.errs = append(l.errs, &Error{File: file, Msg: "no Steward manifest (apiVersion " + APIGroup + "...) in file"})
+			job.errs = append(job.errs, &Error{File: file, Msg: "no Steward manifest (apiVersion " + APIGroup + "...) in file"})
 		}
 		return
 	}
@@ -132,8 +153,8 @@ func (l *loader) loadSource(file string, data []byte, strict bool) {
 				Msg: "document is not a Steward manifest (apiVersion " + APIGroup + "...); a file holding manifests must hold only manifests"})
 		}
 	}
-	l.errs = append(l.errs, fr.errs...)
-	l.docs = append(l.docs, docs...)
+	job.errs = append(job.errs, fr.errs...)
+	job.docs = append(job.docs, docs...)
 }
 
 // invalidUTF8 returns the position of the first byte that is not UTF-8.
@@ -305,21 +326,6 @@ func parseError(file string, offset int, err error, line int) *Error {
 	return &Error{File: file, Line: line, Msg: "malformed YAML: " + sanitize(err.Error(), offset)}
 }
 
-// decodeError turns an error of the YAML decoder into an Error at its
-// position. The shape check runs first and catches what the decoder would
-// reject, so this is a safety net; the decoder's messages may hold values,
-// so none of it is kept.
-func decodeError(file string, offset int, err error, line int) *Error {
-	e := &Error{File: file, Line: line, Msg: "invalid value"}
-	var ye yaml.Error
-	if errors.As(err, &ye) {
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			e.Line, e.Column = tk.Position.Line+offset, tk.Position.Column
-		}
-	}
-	return e
-}
-
 // loadDocument checks one document and decodes it when it is a valid
 // manifest. Documents that are not manifests are counted in fr.
 func (l *loader) loadDocument(file string, offset int, body ast.Node, fr *fileResult) *loadedDoc {
@@ -359,17 +365,12 @@ func (l *loader) loadDocument(file string, offset int, body ast.Node, fr *fileRe
 		fr.errs = append(fr.errs, c.errs...)
 		return nil
 	}
-	c.check(body, t, nil, path{at: start})
+	// The shape check decodes as it goes: it accepts only what fits t exactly
+	// (no unknown fields, no coercion), so one walk both checks and decodes.
+	v := reflect.New(t)
+	c.check(body, t, nil, path{at: start}, v.Elem())
 	if len(c.errs) > 0 {
 		fr.errs = append(fr.errs, c.errs...)
-		return nil
-	}
-	v := reflect.New(t)
-	err := safely(func() error {
-		return yaml.NodeToValue(body, v.Interface(), yaml.DisallowUnknownField())
-	})
-	if err != nil {
-		fr.errs = append(fr.errs, decodeError(file, offset, err, start.line))
 		return nil
 	}
 	return newLoadedDoc(v.Elem().Interface(), Location{File: file, Line: start.line}, c)

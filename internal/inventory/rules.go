@@ -64,6 +64,7 @@ func contains(list []string, s string) bool {
 // fieldInfo is one decodable struct field.
 type fieldInfo struct {
 	name  string
+	index int // index of the field in its struct
 	typ   reflect.Type
 	rules rules
 }
@@ -91,6 +92,9 @@ func structInfoOf(t reflect.Type) *structInfo {
 		return v.(*structInfo)
 	}
 	info := &structInfo{byName: map[string]*fieldInfo{}, exactlyOne: t == consumerType}
+	if t.NumField() > 64 {
+		panic("inventory: " + t.Name() + " has more than 64 fields") // checkStruct keeps a bit per field
+	}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
@@ -110,7 +114,7 @@ func structInfoOf(t reflect.Type) *structInfo {
 		case t == exceptionSpecType && f.Name == "Rule":
 			r.builtinOnly = true
 		}
-		fi := &fieldInfo{name: name, typ: f.Type, rules: r}
+		fi := &fieldInfo{name: name, index: i, typ: f.Type, rules: r}
 		info.fields = append(info.fields, fi)
 		info.byName[name] = fi
 		info.names = append(info.names, name)

@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -77,7 +78,7 @@ type shapeChecker struct {
 	file    string
 	errs    []*Error
 	aliases map[*ast.AliasNode]ast.Node
-	pos     map[string]position // value positions by raw path
+	pos     map[string]position // positions of the values the loader reads, by raw path
 	offset  int                 // lines before the document's chunk
 	visits  int
 	over    bool
@@ -216,8 +217,10 @@ func expected(t reflect.Type) string {
 	return "a mapping"
 }
 
-// check checks node n against type t and the rules of the field holding it.
-func (c *shapeChecker) check(n ast.Node, t reflect.Type, r *rules, p path) {
+// check checks node n against type t and the rules of the field holding it,
+// and stores the value in dst, a settable value of type t. The check and the
+// decoding are one walk; dst is only meaningful when no error was added.
+func (c *shapeChecker) check(n ast.Node, t reflect.Type, r *rules, p path, dst reflect.Value) {
 	if c.over {
 		return
 	}
@@ -227,7 +230,10 @@ func (c *shapeChecker) check(n ast.Node, t reflect.Type, r *rules, p path) {
 		return
 	}
 	at := c.posOf(n)
-	c.pos[p.raw] = at
+	switch p.raw {
+	case "metadata.name", "spec.owner", "spec.identity": // what the loader reads
+		c.pos[p.raw] = at
+	}
 	v := c.resolve(n)
 	if v == nil {
 		c.add(at, p.prefix()+"alias to an unknown anchor")
@@ -246,6 +252,9 @@ func (c *shapeChecker) check(n ast.Node, t reflect.Type, r *rules, p path) {
 	}
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
+		elem := reflect.New(t)
+		dst.Set(elem)
+		dst = elem.Elem()
 	}
 	mismatch := func() { c.add(at, p.prefix()+"must be "+expected(t)+", got "+describe(v)) }
 	if t == dateType {
@@ -254,9 +263,12 @@ func (c *shapeChecker) check(n ast.Node, t reflect.Type, r *rules, p path) {
 			mismatch()
 			return
 		}
-		if _, err := ParseDate(s); err != nil {
+		d, err := ParseDate(s)
+		if err != nil {
 			c.add(at, p.prefix()+"must be a date (YYYY-MM-DD)")
+			return
 		}
+		dst.Set(reflect.ValueOf(d))
 		return
 	}
 	switch t.Kind() {
@@ -271,6 +283,7 @@ func (c *shapeChecker) check(n ast.Node, t reflect.Type, r *rules, p path) {
 				c.add(at, p.prefix()+msg)
 			}
 		}
+		dst.SetString(s)
 	case reflect.Int:
 		i, ok := integerValue(v)
 		if !ok {
@@ -284,10 +297,18 @@ func (c *shapeChecker) check(n ast.Node, t reflect.Type, r *rules, p path) {
 		if r != nil && r.minimum != nil && i < *r.minimum {
 			c.add(at, fmt.Sprintf("%smust be at least %d", p.prefix(), *r.minimum))
 		}
-	case reflect.Bool:
-		if _, ok := v.(*ast.BoolNode); !ok {
-			mismatch()
+		if dst.OverflowInt(i) {
+			c.add(at, p.prefix()+"integer out of range")
+			return
 		}
+		dst.SetInt(i)
+	case reflect.Bool:
+		b, ok := v.(*ast.BoolNode)
+		if !ok {
+			mismatch()
+			return
+		}
+		dst.SetBool(b.Value)
 	case reflect.Slice:
 		seq, ok := v.(*ast.SequenceNode)
 		if !ok {
@@ -298,17 +319,19 @@ func (c *shapeChecker) check(n ast.Node, t reflect.Type, r *rules, p path) {
 		if r != nil {
 			items = r.items
 		}
+		list := reflect.MakeSlice(t, len(seq.Values), len(seq.Values))
+		dst.Set(list)
 		for i, item := range seq.Values {
-			c.check(item, t.Elem(), items, p.index(i, c.posOf(item)))
+			c.check(item, t.Elem(), items, p.index(i, c.posOf(item)), list.Index(i))
 		}
 	case reflect.Map:
 		var values *rules
 		if r != nil {
 			values = r.values
 		}
-		c.checkMap(v, t, values, p, mismatch)
+		c.checkMap(v, t, values, p, mismatch, dst)
 	case reflect.Struct:
-		c.checkStruct(v, t, p, mismatch)
+		c.checkStruct(v, t, p, mismatch, dst)
 	default:
 		mismatch()
 	}
@@ -342,12 +365,14 @@ func (c *shapeChecker) keyOf(n ast.Node) (key string, merge, ok bool) {
 	return s.Value, false, true
 }
 
-func (c *shapeChecker) checkMap(v ast.Node, t reflect.Type, r *rules, p path, mismatch func()) {
+func (c *shapeChecker) checkMap(v ast.Node, t reflect.Type, r *rules, p path, mismatch func(), dst reflect.Value) {
 	values, ok := entries(v)
 	if !ok {
 		mismatch()
 		return
 	}
+	m := reflect.MakeMapWithSize(t, len(values))
+	dst.Set(m)
 	for _, mv := range values {
 		at := c.posOf(mv.Key)
 		k, merge, ok := c.keyOf(mv.Key)
@@ -355,7 +380,9 @@ func (c *shapeChecker) checkMap(v ast.Node, t reflect.Type, r *rules, p path, mi
 			c.keyError(at, p, merge)
 			continue
 		}
-		c.check(mv.Value, t.Elem(), r, p.key(k, at))
+		elem := reflect.New(t.Elem()).Elem()
+		c.check(mv.Value, t.Elem(), r, p.key(k, at), elem)
+		m.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), elem)
 	}
 }
 
@@ -367,14 +394,14 @@ func (c *shapeChecker) keyError(at position, p path, merge bool) {
 	c.add(at, p.prefix()+"keys must be strings")
 }
 
-func (c *shapeChecker) checkStruct(v ast.Node, t reflect.Type, p path, mismatch func()) {
+func (c *shapeChecker) checkStruct(v ast.Node, t reflect.Type, p path, mismatch func(), dst reflect.Value) {
 	values, ok := entries(v)
 	if !ok {
 		mismatch()
 		return
 	}
 	info := structInfoOf(t)
-	seen := map[string]bool{}
+	var seen uint64 // bit i: the field with index i was set
 	for _, mv := range values {
 		at := c.posOf(mv.Key)
 		k, merge, ok := c.keyOf(mv.Key)
@@ -391,15 +418,15 @@ func (c *shapeChecker) checkStruct(v ast.Node, t reflect.Type, p path, mismatch 
 			c.add(at, fmt.Sprintf("%s%s (valid fields: %s)", p.prefix(), msg, strings.Join(info.names, ", ")))
 			continue
 		}
-		seen[k] = true
-		c.check(mv.Value, f.typ, &f.rules, p.field(k, at))
+		seen |= 1 << f.index
+		c.check(mv.Value, f.typ, &f.rules, p.field(k, at), dst.Field(f.index))
 	}
 	for _, f := range info.fields {
-		if f.rules.required && !seen[f.name] {
+		if f.rules.required && seen&(1<<f.index) == 0 {
 			c.add(p.at, fmt.Sprintf("%smissing required field %q", p.prefix(), f.name))
 		}
 	}
-	if info.exactlyOne && len(seen) != 1 {
+	if info.exactlyOne && bits.OnesCount64(seen) != 1 {
 		c.add(p.at, p.prefix()+"must set exactly one of "+strings.Join(info.names, ", "))
 	}
 }
