@@ -25,6 +25,44 @@ func BenchmarkLoad(b *testing.B) {
 	b.ReportMetric(float64(files)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
 }
 
+// BenchmarkLoad10k loads a project of 10,000 integrations shaped like the
+// bench/gen fixture: about 35,000 small files, half the integrations as
+// External Client Apps (four files each), half as connected apps, each with
+// a permission set. It measures the per-file costs: listing, opening,
+// reading and parsing small documents.
+func BenchmarkLoad10k(b *testing.B) {
+	const n = 10000
+	const ns = `xmlns="http://soap.sforce.com/2006/04/metadata"`
+	dir := b.TempDir()
+	d := "force-app/main/default/"
+	files := 0
+	for i := range n {
+		name := fmt.Sprintf("Integration_%05d", i)
+		user := fmt.Sprintf("int%05d@bench.example", i)
+		if i%2 == 0 {
+			writeFile(b, dir, d+"externalClientApps/"+name+".eca-meta.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ExternalClientApplication "+ns+">\n    <contactEmail>owner@bench.example</contactEmail>\n    <distributionState>Local</distributionState>\n    <label>"+name+"</label>\n</ExternalClientApplication>\n")
+			writeFile(b, dir, d+"extlClntAppOauthSettings/"+name+"_oauth.ecaOauth-meta.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ExtlClntAppOauthSettings "+ns+">\n    <commaSeparatedOauthScopes>Api</commaSeparatedOauthScopes>\n    <externalClientApplication>"+name+"</externalClientApplication>\n    <label>"+name+"</label>\n    <trustedIpRanges>\n        <endIpAddress>203.0.113.20</endIpAddress>\n        <startIpAddress>203.0.113.10</startIpAddress>\n    </trustedIpRanges>\n</ExtlClntAppOauthSettings>\n")
+			writeFile(b, dir, d+"extlClntAppOauthPolicies/"+name+"_plcy.ecaOauthPlcy-meta.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ExtlClntAppOauthConfigurablePolicies "+ns+">\n    <clientCredentialsFlowUser>"+user+"</clientCredentialsFlowUser>\n    <externalClientApplication>"+name+"</externalClientApplication>\n    <ipRelaxationPolicyType>Enforce</ipRelaxationPolicyType>\n    <isClientCredentialsFlowEnabled>true</isClientCredentialsFlowEnabled>\n    <label>"+name+"</label>\n    <permittedUsersPolicyType>AdminApprovedPreAuthorized</permittedUsersPolicyType>\n    <refreshTokenPolicyType>Zero</refreshTokenPolicyType>\n    <sessionTimeoutInMinutes>15</sessionTimeoutInMinutes>\n</ExtlClntAppOauthConfigurablePolicies>\n")
+			writeFile(b, dir, d+"extlClntAppPolicies/"+name+"_plcy.ecaPlcy-meta.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ExtlClntAppConfigurablePolicies "+ns+">\n    <externalClientApplication>"+name+"</externalClientApplication>\n    <isEnabled>true</isEnabled>\n    <isOauthPluginEnabled>true</isOauthPluginEnabled>\n    <label>"+name+"</label>\n</ExtlClntAppConfigurablePolicies>\n")
+			files += 4
+		} else {
+			writeFile(b, dir, d+"connectedApps/"+name+".connectedApp-meta.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ConnectedApp "+ns+">\n    <contactEmail>owner@bench.example</contactEmail>\n    <label>"+name+"</label>\n    <oauthConfig>\n        <callbackUrl>https://login.salesforce.com/services/oauth2/callback</callbackUrl>\n        <isAdminApproved>true</isAdminApproved>\n        <isClientCredentialEnabled>true</isClientCredentialEnabled>\n        <oauthClientCredentialUser>"+user+"</oauthClientCredentialUser>\n        <scopes>Api</scopes>\n    </oauthConfig>\n    <oauthPolicy>\n        <ipRelaxation>ENFORCE</ipRelaxation>\n        <refreshTokenPolicy>zero</refreshTokenPolicy>\n    </oauthPolicy>\n</ConnectedApp>\n")
+			files++
+		}
+		writeFile(b, dir, d+"permissionsets/"+name+".permissionset-meta.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PermissionSet "+ns+">\n    <label>"+name+"</label>\n    <objectPermissions>\n        <allowCreate>false</allowCreate>\n        <allowDelete>false</allowDelete>\n        <allowEdit>true</allowEdit>\n        <allowRead>true</allowRead>\n        <modifyAllRecords>false</modifyAllRecords>\n        <object>Account</object>\n        <viewAllRecords>false</viewAllRecords>\n    </objectPermissions>\n    <userPermissions>\n        <enabled>true</enabled>\n        <name>ApiEnabled</name>\n    </userPermissions>\n</PermissionSet>\n")
+		files++
+	}
+	paths := []string{dir}
+	b.ReportAllocs()
+	for b.Loop() {
+		set, err := Load(context.Background(), paths, Options{})
+		if err != nil || set.Files != files {
+			b.Fatalf("Load: %d files, %v", set.Files, err)
+		}
+	}
+	b.ReportMetric(float64(files)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
 // writeBenchProject writes a project shaped like a retrieved org and returns
 // the number of metadata files in it.
 func writeBenchProject(b *testing.B, dir string, apps, permSets, profiles int) int {

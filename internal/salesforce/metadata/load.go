@@ -73,7 +73,7 @@ func Load(ctx context.Context, paths []string, opts Options) (*Set, error) {
 				if i >= len(files) {
 					return
 				}
-				results[i] = loadFile(files[i], maxSize)
+				results[i] = loadFile(files[i].path, files[i].regular, maxSize)
 			}
 		})
 	}
@@ -93,17 +93,26 @@ func Load(ctx context.Context, paths []string, opts Options) (*Set, error) {
 	return set, errs
 }
 
+// foundFile is a metadata file discover found.
+type foundFile struct {
+	path string
+	// regular is set when the directory listing said the entry is a regular
+	// file (not a link), so that it need not be checked before opening; it
+	// is checked again on the open file.
+	regular bool
+}
+
 // discover lists the metadata files under paths, cleaned, deduplicated and
 // sorted, with a FileError for each path or directory it could not read.
-func discover(ctx context.Context, paths []string) ([]string, Errors) {
+func discover(ctx context.Context, paths []string) ([]foundFile, Errors) {
 	var errs Errors
 	seen := make(map[string]bool)
-	var files []string
-	add := func(p string) {
+	var files []foundFile
+	add := func(p string, regular bool) {
 		p = filepath.Clean(p)
 		if !seen[p] {
 			seen[p] = true
-			files = append(files, p)
+			files = append(files, foundFile{p, regular})
 		}
 	}
 	for _, root := range paths {
@@ -114,7 +123,7 @@ func discover(ctx context.Context, paths []string) ([]string, Errors) {
 		}
 		if !info.IsDir() {
 			if Kind(root) != "" {
-				add(root)
+				add(root, false)
 			}
 			continue
 		}
@@ -134,7 +143,7 @@ func discover(ctx context.Context, paths []string) ([]string, Errors) {
 			}
 			if !d.IsDir() {
 				if Kind(p) != "" {
-					add(p)
+					add(p, d.Type().IsRegular())
 				}
 				return nil
 			}
@@ -150,7 +159,7 @@ func discover(ctx context.Context, paths []string) ([]string, Errors) {
 			errs = append(errs, &FileError{File: root, Err: readErr(err)})
 		}
 	}
-	slices.Sort(files)
+	slices.SortFunc(files, func(a, b foundFile) int { return cmp.Compare(a.path, b.path) })
 	return files, errs
 }
 
@@ -161,9 +170,10 @@ type fileResult struct {
 	err      *FileError
 }
 
-// loadFile reads and parses one file.
-func loadFile(path string, maxSize int64) fileResult {
-	data, err := readFile(path, maxSize)
+// loadFile reads and parses one file; regular says the directory listing
+// showed a regular file.
+func loadFile(path string, regular bool, maxSize int64) fileResult {
+	data, err := readFile(path, regular, maxSize)
 	if err != nil {
 		return fileResult{err: &FileError{File: path, Err: err}}
 	}
@@ -173,7 +183,12 @@ func loadFile(path string, maxSize int64) fileResult {
 
 // readFile reads a regular file of at most maxSize bytes. The size is checked
 // before reading, and the read is bounded too, in case the file grows.
-func readFile(path string, maxSize int64) ([]byte, error) {
+// Where the system allows, a file the directory listing showed as regular is
+// opened without a prior stat and checked on the open descriptor instead.
+func readFile(path string, regular bool, maxSize int64) ([]byte, error) {
+	if data, ok, err := readFileFast(path, regular, maxSize); ok {
+		return data, err
+	}
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, readErr(err)

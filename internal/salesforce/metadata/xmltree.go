@@ -81,7 +81,15 @@ func buildTree(data []byte) (*tree, *treeError) {
 	d.Strict = true
 	d.CharsetReader = charsetReader
 
-	var stack []*node
+	// Nodes come from slabs, and the text of all nodes from one buffer, to
+	// spare an allocation per element. A node's text is always at the end of
+	// the buffer while it is being collected, since text is kept only before
+	// a node's first child; when the buffer grows, the text collected so far
+	// is moved along with it.
+	tags := bytes.Count(data, []byte("<")) / 2 // about the number of elements: start and end tags
+	var slab []node
+	textBuf := make([]byte, 0, len(data)/2)
+	stack := make([]*node, 0, 16)
 	elements := 0
 	for {
 		line, _ := d.InputPos() // where the next token starts
@@ -107,7 +115,11 @@ func buildTree(data []byte) (*tree, *treeError) {
 			if len(stack) >= maxDepth {
 				return nil, &treeError{line, fmt.Errorf("%w: elements nested more than %d deep", ErrTooComplex, maxDepth)}
 			}
-			n := &node{name: tok.Name.Local, space: tok.Name.Space, line: line}
+			if len(slab) == cap(slab) {
+				slab = make([]node, 0, max(min(tags-elements, 256), 16))
+			}
+			slab = append(slab, node{name: tok.Name.Local, space: tok.Name.Space, line: line})
+			n := &slab[len(slab)-1]
 			if len(stack) == 0 {
 				t.root = n
 			} else {
@@ -139,8 +151,11 @@ func buildTree(data []byte) (*tree, *treeError) {
 			}
 			if len(n.text) == 0 {
 				n.textLine = line
+				n.text = textBuf[len(textBuf):len(textBuf)]
 			}
-			n.text = append(n.text, tok...)
+			start := len(textBuf) - len(n.text)
+			textBuf = append(textBuf, tok...)
+			n.text = textBuf[start:len(textBuf):len(textBuf)]
 		case xml.Directive:
 			return nil, &treeError{line, ErrDTD}
 		}
