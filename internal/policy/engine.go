@@ -47,12 +47,14 @@ type Options struct {
 // concurrent use.
 type Engine struct {
 	rules   []Rule
-	queries []preparedRule // one per rule, evaluated concurrently
+	batches []batch // evaluated concurrently, one per CPU
 }
 
-// preparedRule is a rule and its compiled query.
-type preparedRule struct {
-	rule  *Rule
+// batch is a group of rules evaluated by one query. Within a query OPA
+// computes the shared indexes of data.steward.lib once; across queries it
+// does not, so the rules are split into as few batches as there are CPUs.
+type batch struct {
+	rules []*Rule
 	query rego.PreparedEvalQuery
 }
 
@@ -76,16 +78,23 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("compile policy: %w", compiler.Errors)
 	}
 	e := &Engine{rules: rules}
-	for i := range e.rules {
-		r := &e.rules[i]
+	n := min(runtime.GOMAXPROCS(0), len(rules))
+	for b := range n {
+		var bt batch
+		var refs []string
+		for i := b; i < len(e.rules); i += n {
+			bt.rules = append(bt.rules, &e.rules[i])
+			refs = append(refs, rulesPrefix+e.rules[i].Package+".finding")
+		}
 		pq, err := rego.New(
 			rego.Compiler(compiler),
-			rego.Query(rulesPrefix+r.Package+".finding"),
+			rego.Query("x := ["+strings.Join(refs, ", ")+"]"),
 		).PrepareForEval(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("prepare rule %s: %w", r.ID, err)
+			return nil, fmt.Errorf("prepare policy query: %w", err)
 		}
-		e.queries = append(e.queries, preparedRule{rule: r, query: pq})
+		bt.query = pq
+		e.batches = append(e.batches, bt)
 	}
 	return e, nil
 }
@@ -110,23 +119,16 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot) (*Result
 	if err != nil {
 		return nil, err
 	}
-	found := make([][]Finding, len(e.queries))
-	errs := make([]error, len(e.queries))
-	jobs := make(chan int)
+	found := make([][]Finding, len(e.batches))
+	errs := make([]error, len(e.batches))
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(e.queries)) {
+	for i, b := range e.batches {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
-				found[i], errs[i] = e.queries[i].eval(ctx, input, snap.Capabilities.Live)
-			}
+			found[i], errs[i] = b.eval(ctx, input, snap.Capabilities.Live)
 		}()
 	}
-	for i := range e.queries {
-		jobs <- i
-	}
-	close(jobs)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -140,29 +142,36 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot) (*Result
 	return res, nil
 }
 
-// eval runs one rule and completes its findings with the rule's metadata.
-func (p preparedRule) eval(ctx context.Context, input ast.Value, live bool) ([]Finding, error) {
-	if p.rule.Live && !live {
-		return nil, nil
-	}
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
+// eval runs a batch of rules and completes their findings with each rule's
+// metadata. Findings of live rules are dropped when the snapshot has no live
+// data.
+func (b batch) eval(ctx context.Context, input ast.Value, live bool) ([]Finding, error) {
+	rs, err := b.query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
-		return nil, fmt.Errorf("evaluate rule %s: %w", p.rule.ID, err)
+		return nil, fmt.Errorf("evaluate policy: %w", err)
+	}
+	if len(rs) != 1 {
+		return nil, fmt.Errorf("evaluate policy: %d results, want 1", len(rs))
+	}
+	sets, ok := rs[0].Bindings["x"].([]any)
+	if !ok || len(sets) != len(b.rules) {
+		return nil, fmt.Errorf("evaluate policy: unexpected result shape")
 	}
 	var out []Finding
-	for _, r := range rs {
-		for _, expr := range r.Expressions {
-			set, ok := expr.Value.([]any)
-			if !ok {
-				return nil, fmt.Errorf("rule %s: finding is not a set", p.rule.ID)
+	for i, r := range b.rules {
+		if r.Live && !live {
+			continue
+		}
+		set, ok := sets[i].([]any)
+		if !ok {
+			return nil, fmt.Errorf("rule %s: finding is not a set", r.ID)
+		}
+		for _, v := range set {
+			f, err := decodeFinding(v)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 			}
-			for _, v := range set {
-				f, err := decodeFinding(v)
-				if err != nil {
-					return nil, fmt.Errorf("rule %s: %w", p.rule.ID, err)
-				}
-				out = append(out, p.rule.finding(f))
-			}
+			out = append(out, r.finding(f))
 		}
 	}
 	return out, nil
