@@ -113,6 +113,11 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 
 	progress.step("building the snapshot")
 	snap := snapshot.Build(snapshot.Sources{Inventory: inv, Metadata: md, Now: now})
+	// The parsed sources are not needed past this point; let the collector
+	// have them before evaluation allocates the policy input.
+	warned := warnings(md.Warnings)
+	nothingRead := md.Files == 0 && len(inv.Identities) == 0
+	md, inv = nil, nil
 	if o.dumpSnapshot {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -135,12 +140,12 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 		Suppressed: res.Suppressed,
 		Rules:      res.Rules,
 		Errors:     inputErrs,
-		Warnings:   warnings(md.Warnings),
+		Warnings:   warned,
 	}
 	if err := report.Write(env.Stdout, o.format, rep, report.Options{Color: colorFor(env, env.Stdout)}); err != nil {
 		return err
 	}
-	if len(inputErrs) > 0 && md.Files == 0 && len(inv.Identities) == 0 {
+	if len(inputErrs) > 0 && nothingRead {
 		return silentExit(ExitUsage) // nothing could be checked
 	}
 	if failed(res.Findings, o.failOn) {
