@@ -2,9 +2,10 @@ package policy
 
 import (
 	"encoding"
+	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,66 +20,97 @@ import (
 // and parsing it back: on large snapshots that round trip dominated the cost
 // of an evaluation. The result is the same value encoding/json would give.
 func inputValue(snap *snapshot.Snapshot) (ast.Value, error) {
-	return toValue(reflect.ValueOf(snap))
+	c := converter{strs: make(map[string]*ast.Term)}
+	t, err := c.toTerm(reflect.ValueOf(snap))
+	if err != nil {
+		return nil, err
+	}
+	return t.Value, nil
 }
 
 var timeType = reflect.TypeOf(time.Time{})
 
-func toValue(v reflect.Value) (ast.Value, error) {
+// converter holds the state of one conversion. Terms are immutable once
+// built, so equal strings (kinds, environments, names repeated in joins)
+// share one term.
+type converter struct {
+	strs map[string]*ast.Term
+}
+
+var nullTerm = ast.NullTerm()
+
+// str returns a term for s, shared with every earlier equal string.
+func (c *converter) str(s string) *ast.Term {
+	if t, ok := c.strs[s]; ok {
+		return t
+	}
+	t := ast.StringTerm(s)
+	c.strs[s] = t
+	return t
+}
+
+func (c *converter) toTerm(v reflect.Value) (*ast.Term, error) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			return ast.Null{}, nil
+			return nullTerm, nil
 		}
-		return toValue(v.Elem())
+		return c.toTerm(v.Elem())
 	case reflect.String:
-		return ast.String(v.String()), nil
+		return c.str(v.String()), nil
 	case reflect.Bool:
-		return ast.Boolean(v.Bool()), nil
+		return ast.InternedTerm(v.Bool()), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return ast.Number(fmt.Sprint(v.Int())), nil
+		n := v.Int()
+		if n >= -1 && n <= 512 {
+			return ast.InternedTerm(int(n)), nil
+		}
+		return ast.NumberTerm(json.Number(strconv.FormatInt(n, 10))), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return ast.Number(fmt.Sprint(v.Uint())), nil
+		n := v.Uint()
+		if n <= 512 {
+			return ast.InternedTerm(int(n)), nil
+		}
+		return ast.NumberTerm(json.Number(strconv.FormatUint(n, 10))), nil
 	case reflect.Float32, reflect.Float64:
-		return ast.Number(fmt.Sprint(v.Float())), nil
+		return ast.NewTerm(ast.Number(fmt.Sprint(v.Float()))), nil
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && v.IsNil() {
-			return ast.Null{}, nil
+			return nullTerm, nil
 		}
 		terms := make([]*ast.Term, v.Len())
 		for i := range terms {
-			e, err := toValue(v.Index(i))
+			e, err := c.toTerm(v.Index(i))
 			if err != nil {
 				return nil, err
 			}
-			terms[i] = ast.NewTerm(e)
+			terms[i] = e
 		}
-		return ast.NewArray(terms...), nil
+		return ast.NewTerm(ast.NewArray(terms...)), nil
 	case reflect.Map:
 		if v.IsNil() {
-			return ast.Null{}, nil
+			return nullTerm, nil
 		}
 		if v.Type().Key().Kind() != reflect.String {
 			return nil, fmt.Errorf("policy input: map key type %s is not a string", v.Type().Key())
 		}
-		keys := v.MapKeys()
-		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-		pairs := make([][2]*ast.Term, 0, len(keys))
-		for _, k := range keys {
-			e, err := toValue(v.MapIndex(k))
+		pairs := make([][2]*ast.Term, 0, v.Len())
+		it := v.MapRange()
+		for it.Next() {
+			e, err := c.toTerm(it.Value())
 			if err != nil {
 				return nil, err
 			}
-			pairs = append(pairs, [2]*ast.Term{ast.StringTerm(k.String()), ast.NewTerm(e)})
+			pairs = append(pairs, [2]*ast.Term{c.str(it.Key().String()), e})
 		}
-		return ast.NewObject(pairs...), nil
+		return ast.NewTerm(ast.NewObject(pairs...)), nil
 	case reflect.Struct:
 		if v.Type() == timeType {
 			b, err := v.Interface().(encoding.TextMarshaler).MarshalText()
 			if err != nil {
 				return nil, fmt.Errorf("policy input: %w", err)
 			}
-			return ast.String(b), nil
+			return c.str(string(b)), nil
 		}
 		fields := structFields(v.Type())
 		pairs := make([][2]*ast.Term, 0, len(fields))
@@ -87,13 +119,13 @@ func toValue(v reflect.Value) (ast.Value, error) {
 			if (f.omitEmpty && emptyJSON(fv)) || (f.omitZero && fv.IsZero()) {
 				continue
 			}
-			e, err := toValue(fv)
+			e, err := c.toTerm(fv)
 			if err != nil {
 				return nil, err
 			}
-			pairs = append(pairs, [2]*ast.Term{f.key, ast.NewTerm(e)})
+			pairs = append(pairs, [2]*ast.Term{f.key, e})
 		}
-		return ast.NewObject(pairs...), nil
+		return ast.NewTerm(ast.NewObject(pairs...)), nil
 	}
 	return nil, fmt.Errorf("policy input: cannot convert %s", v.Type())
 }
