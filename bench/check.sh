@@ -14,7 +14,8 @@ for n in "${@:-10000 50000}"; do
   for _ in $(seq "$runs"); do
     # Exit code 1 (findings) is expected; anything else is a failure.
     /usr/bin/time -f "%e %M" -o "$out/time" "$out/steward" check "$dir" -o json --now 2026-11-25 >"$out/findings.json" || [ $? -eq 1 ]
-    read -r wall rss <"$out/time"
+    # time(1) adds a "Command exited with non-zero status" line before the figures.
+    read -r wall rss < <(tail -n 1 "$out/time")
     if [ -z "$best" ] || awk "BEGIN{exit !($wall < ${best%% *})}"; then best="$wall $rss"; fi
   done
   findings=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$out/findings.json")
