@@ -106,6 +106,10 @@ type loadedDoc struct {
 	identity  *Identity
 	team      *Team
 	exception *Exception
+	// invalid marks a document with shape errors (already reported). It is
+	// kept only so that its references are still checked and its name still
+	// counts as defined; it never reaches the Inventory.
+	invalid bool
 }
 
 // fileResult is what one file held.
@@ -369,11 +373,12 @@ func (l *loader) loadDocument(file string, offset int, body ast.Node, fr *fileRe
 	// (no unknown fields, no coercion), so one walk both checks and decodes.
 	v := reflect.New(t)
 	c.check(body, t, nil, path{at: start}, v.Elem())
+	d := newLoadedDoc(v.Elem().Interface(), Location{File: file, Line: start.line}, c)
 	if len(c.errs) > 0 {
 		fr.errs = append(fr.errs, c.errs...)
-		return nil
+		d.invalid = true
 	}
-	return newLoadedDoc(v.Elem().Interface(), Location{File: file, Line: start.line}, c)
+	return d
 }
 
 // field returns the value of a top-level string field and its node; the

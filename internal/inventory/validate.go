@@ -11,9 +11,17 @@ var builtinRule = regexp.MustCompile(builtinRulePattern)
 func (l *loader) finish() (*Inventory, error) {
 	inv := &Inventory{}
 	first := map[string]*loadedDoc{}
-	var unique []*loadedDoc
+	defined := map[string]bool{} // kind/name of every document, valid or not
+	var unique, invalid []*loadedDoc
 	for _, d := range l.docs {
 		key := d.kind + "/" + d.name
+		if d.name != "" {
+			defined[key] = true
+		}
+		if d.invalid {
+			invalid = append(invalid, d)
+			continue
+		}
 		if f, dup := first[key]; dup {
 			l.errs = append(l.errs, &Error{File: d.loc.File, Line: d.namePos.line, Column: d.namePos.col,
 				Msg: fmt.Sprintf("metadata.name: duplicate %s name, first defined at %s:%d", d.kind, f.loc.File, f.loc.Line)})
@@ -28,9 +36,10 @@ func (l *loader) finish() (*Inventory, error) {
 		case d.team != nil:
 			inv.Teams = append(inv.Teams, d.team)
 		case d.identity != nil:
-			if owner := d.identity.Spec.Owner; owner != "" && first[KindTeam+"/"+owner] == nil {
-				l.errs = append(l.errs, &Error{File: d.loc.File, Line: d.refPos.line, Column: d.refPos.col,
-					Msg: "spec.owner: no Team with this name is defined"})
+			// An owner that is undefined is an error; one whose manifest is
+			// invalid was reported there, and its identities stay out too,
+			// so every kept identity's owner is in the inventory.
+			if owner := d.identity.Spec.Owner; l.danglingOwner(d, defined) || (owner != "" && first[KindTeam+"/"+owner] == nil) {
 				continue
 			}
 			kept[d.name] = true
@@ -43,11 +52,19 @@ func (l *loader) finish() (*Inventory, error) {
 		}
 		id := d.exception.Spec.Identity
 		switch {
-		case first[KindIdentity+"/"+id] == nil:
-			l.errs = append(l.errs, &Error{File: d.loc.File, Line: d.refPos.line, Column: d.refPos.col,
-				Msg: "spec.identity: no Identity with this name is defined"})
+		case l.danglingIdentity(d, defined):
 		case kept[id]:
 			inv.Exceptions = append(inv.Exceptions, d.exception)
+		}
+	}
+	// Documents with shape errors still get their references checked, so
+	// one run reports every problem.
+	for _, d := range invalid {
+		switch {
+		case d.identity != nil:
+			l.danglingOwner(d, defined)
+		case d.exception != nil:
+			l.danglingIdentity(d, defined)
 		}
 	}
 	if len(l.errs) == 0 {
@@ -55,6 +72,28 @@ func (l *loader) finish() (*Inventory, error) {
 	}
 	sortErrors(l.errs)
 	return inv, ErrorList(l.errs)
+}
+
+// danglingOwner reports an Identity whose owner names no Team.
+func (l *loader) danglingOwner(d *loadedDoc, defined map[string]bool) bool {
+	owner := d.identity.Spec.Owner
+	if owner == "" || defined[KindTeam+"/"+owner] {
+		return false
+	}
+	l.errs = append(l.errs, &Error{File: d.loc.File, Line: d.refPos.line, Column: d.refPos.col,
+		Msg: "spec.owner: no Team with this name is defined"})
+	return true
+}
+
+// danglingIdentity reports an Exception whose identity names no Identity.
+func (l *loader) danglingIdentity(d *loadedDoc, defined map[string]bool) bool {
+	id := d.exception.Spec.Identity
+	if id == "" || defined[KindIdentity+"/"+id] {
+		return false
+	}
+	l.errs = append(l.errs, &Error{File: d.loc.File, Line: d.refPos.line, Column: d.refPos.col,
+		Msg: "spec.identity: no Identity with this name is defined"})
+	return true
 }
 
 // Identity returns the identity with the given name, or nil.
