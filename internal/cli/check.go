@@ -97,7 +97,7 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 	if len(inputErrs) > 0 && !o.keepGoing {
 		progress.done()
 		for _, p := range inputErrs {
-			fmt.Fprintln(env.Stderr, problemString(p))
+			fmt.Fprintln(env.Stderr, p)
 		}
 		return usageError(fmt.Errorf("%d invalid input(s)", len(inputErrs)), "fix the files above, or pass --keep-going to check the rest")
 	}

@@ -23,17 +23,6 @@ func colorFor(env Env, w io.Writer) bool {
 	return report.ColorAllowed(tty, env.Getenv)
 }
 
-// problemString renders an input problem as "file:line: message".
-func problemString(p report.Problem) string {
-	switch {
-	case p.File != "" && p.Line > 0:
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
-	case p.File != "":
-		return fmt.Sprintf("%s: %s", p.File, p.Message)
-	}
-	return p.Message
-}
-
 // status shows which phase a long command is in, on one line of stderr that
 // it rewrites, and only when stderr is a terminal.
 type status struct {

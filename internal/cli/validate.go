@@ -25,7 +25,7 @@ The manifests' JSON Schema is published in schema/steward.schema.json for editor
 			inv, err := inventory.Load(args, inventory.Options{RequireManifestsIn: args})
 			if errs := problems(err); len(errs) > 0 {
 				for _, p := range errs {
-					fmt.Fprintln(env.Stderr, problemString(p))
+					fmt.Fprintln(env.Stderr, p)
 				}
 				return usageError(fmt.Errorf("%d problem(s) in the inventory", len(errs)), "fix the manifests above; see docs/manifests.md for every field")
 			}

@@ -123,13 +123,8 @@ func identityFrom(id *inventory.Identity) Identity {
 	if out.Access.Objects == nil {
 		out.Access.Objects = map[string][]string{}
 	}
-	if ref := sp.Credential.Secret; ref != "" {
-		if inventory.LooksLikeSecretValue(ref) {
-			out.Credential.InlineValue = true
-		} else {
-			out.Credential.SecretRef = ref
-		}
-	}
+	out.Credential.SecretRef = sp.Credential.SecretRef()
+	out.Credential.InlineValue = sp.Credential.InlineValue()
 	for _, c := range sp.Consumers {
 		var sc Consumer
 		if c.OIDC != nil {

@@ -14,13 +14,6 @@ var profileAliases = map[string]string{
 	"system administrator": "admin",
 }
 
-// IsAdminProfile reports whether a profile name is the System Administrator
-// profile, by display name or by retrieved file name.
-func IsAdminProfile(name string) bool {
-	n := strings.ToLower(strings.TrimSpace(name))
-	return n == "admin" || n == "system administrator"
-}
-
 // resolver looks permission sources up by name, case-insensitively.
 type resolver struct {
 	profiles map[string]*metadata.Profile
