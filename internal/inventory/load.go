@@ -98,11 +98,16 @@ type fileJob struct {
 
 // loadedDoc is one manifest that passed its own checks.
 type loadedDoc struct {
-	kind      string
-	name      string
-	loc       Location
-	namePos   position
-	refPos    position // spec.owner (Identity) or spec.identity (Exception)
+	kind    string
+	name    string
+	loc     Location
+	namePos position
+	// The document's reference to another: an Identity's owner Team, an
+	// Exception's Identity. ref is "" when there is none.
+	ref       string
+	refKind   string
+	refField  string
+	refPos    position
 	identity  *Identity
 	team      *Team
 	exception *Exception
@@ -397,13 +402,15 @@ func newLoadedDoc(v any, loc Location, c *shapeChecker) *loadedDoc {
 	d := &loadedDoc{loc: loc, namePos: c.pos["metadata.name"]}
 	switch doc := v.(type) {
 	case identityDocument:
-		d.kind, d.name, d.refPos = KindIdentity, doc.Metadata.Name, c.pos["spec.owner"]
+		d.kind, d.name = KindIdentity, doc.Metadata.Name
+		d.ref, d.refKind, d.refField, d.refPos = doc.Spec.Owner, KindTeam, "spec.owner", c.pos["spec.owner"]
 		d.identity = &Identity{Metadata: doc.Metadata, Spec: doc.Spec, Location: loc}
 	case teamDocument:
 		d.kind, d.name = KindTeam, doc.Metadata.Name
 		d.team = &Team{Metadata: doc.Metadata, Spec: doc.Spec, Location: loc}
 	case exceptionDocument:
-		d.kind, d.name, d.refPos = KindException, doc.Metadata.Name, c.pos["spec.identity"]
+		d.kind, d.name = KindException, doc.Metadata.Name
+		d.ref, d.refKind, d.refField, d.refPos = doc.Spec.Identity, KindIdentity, "spec.identity", c.pos["spec.identity"]
 		d.exception = &Exception{Metadata: doc.Metadata, Spec: doc.Spec, Location: loc}
 	}
 	return d

@@ -39,7 +39,7 @@ func (l *loader) finish() (*Inventory, error) {
 			// An owner that is undefined is an error; one whose manifest is
 			// invalid was reported there, and its identities stay out too,
 			// so every kept identity's owner is in the inventory.
-			if owner := d.identity.Spec.Owner; l.danglingOwner(d, defined) || (owner != "" && first[KindTeam+"/"+owner] == nil) {
+			if l.dangling(d, defined) || (d.ref != "" && first[KindTeam+"/"+d.ref] == nil) {
 				continue
 			}
 			kept[d.name] = true
@@ -52,7 +52,7 @@ func (l *loader) finish() (*Inventory, error) {
 		}
 		id := d.exception.Spec.Identity
 		switch {
-		case l.danglingIdentity(d, defined):
+		case l.dangling(d, defined):
 		case kept[id]:
 			inv.Exceptions = append(inv.Exceptions, d.exception)
 		}
@@ -60,12 +60,7 @@ func (l *loader) finish() (*Inventory, error) {
 	// Documents with shape errors still get their references checked, so
 	// one run reports every problem.
 	for _, d := range invalid {
-		switch {
-		case d.identity != nil:
-			l.danglingOwner(d, defined)
-		case d.exception != nil:
-			l.danglingIdentity(d, defined)
-		}
+		l.dangling(d, defined)
 	}
 	if len(l.errs) == 0 {
 		return inv, nil
@@ -74,25 +69,13 @@ func (l *loader) finish() (*Inventory, error) {
 	return inv, ErrorList(l.errs)
 }
 
-// danglingOwner reports an Identity whose owner names no Team.
-func (l *loader) danglingOwner(d *loadedDoc, defined map[string]bool) bool {
-	owner := d.identity.Spec.Owner
-	if owner == "" || defined[KindTeam+"/"+owner] {
+// dangling reports a document whose reference names nothing defined.
+func (l *loader) dangling(d *loadedDoc, defined map[string]bool) bool {
+	if d.ref == "" || defined[d.refKind+"/"+d.ref] {
 		return false
 	}
 	l.errs = append(l.errs, &Error{File: d.loc.File, Line: d.refPos.line, Column: d.refPos.col,
-		Msg: "spec.owner: no Team with this name is defined"})
-	return true
-}
-
-// danglingIdentity reports an Exception whose identity names no Identity.
-func (l *loader) danglingIdentity(d *loadedDoc, defined map[string]bool) bool {
-	id := d.exception.Spec.Identity
-	if id == "" || defined[KindIdentity+"/"+id] {
-		return false
-	}
-	l.errs = append(l.errs, &Error{File: d.loc.File, Line: d.refPos.line, Column: d.refPos.col,
-		Msg: "spec.identity: no Identity with this name is defined"})
+		Msg: d.refField + ": no " + d.refKind + " with this name is defined"})
 	return true
 }
 
