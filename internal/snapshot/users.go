@@ -114,18 +114,32 @@ func (g *grants) add(source string, ups []metadata.UserPermission, ops []metadat
 		}
 	}
 	for _, op := range ops {
-		a := g.objects[op.Object]
-		a.Read = a.Read || op.Read
-		a.Create = a.Create || op.Create
-		a.Edit = a.Edit || op.Edit
-		a.Delete = a.Delete || op.Delete
-		a.ViewAll = a.ViewAll || op.ViewAll
-		a.ModifyAll = a.ModifyAll || op.ModifyAll
-		if op.Read || op.Create || op.Edit || op.Delete || op.ViewAll || op.ModifyAll {
-			a.GrantedBy = append(a.GrantedBy, source)
-		}
-		g.objects[op.Object] = a
+		g.objects[op.Object] = g.objects[op.Object].union(accessOf(op, source))
 	}
+}
+
+// accessOf reads one objectPermissions entry granted by source.
+func accessOf(op metadata.ObjectPermission, source string) ObjectAccess {
+	a := ObjectAccess{Read: op.Read, Create: op.Create, Edit: op.Edit, Delete: op.Delete, ViewAll: op.ViewAll, ModifyAll: op.ModifyAll}
+	if a.Read || a.Create || a.Edit || a.Delete || a.ViewAll || a.ModifyAll {
+		a.GrantedBy = []string{source}
+	}
+	return a
+}
+
+// union adds b's access and sources to a.
+func (a ObjectAccess) union(b ObjectAccess) ObjectAccess {
+	a.Read, a.Create, a.Edit = a.Read || b.Read, a.Create || b.Create, a.Edit || b.Edit
+	a.Delete, a.ViewAll, a.ModifyAll = a.Delete || b.Delete, a.ViewAll || b.ViewAll, a.ModifyAll || b.ModifyAll
+	a.GrantedBy = append(a.GrantedBy, b.GrantedBy...)
+	return a
+}
+
+// without removes the access m mutes from a.
+func (a ObjectAccess) without(m ObjectAccess) ObjectAccess {
+	a.Read, a.Create, a.Edit = a.Read && !m.Read, a.Create && !m.Create, a.Edit && !m.Edit
+	a.Delete, a.ViewAll, a.ModifyAll = a.Delete && !m.Delete, a.ViewAll && !m.ViewAll, a.ModifyAll && !m.ModifyAll
+	return a
 }
 
 // effective resolves the user's profile, permission sets and groups and
@@ -186,13 +200,7 @@ func (r *resolver) addGroup(g *grants, u *User, name string) {
 		}
 		for _, op := range set.ObjectPermissions {
 			if a, ok := inner.objects[op.Object]; ok {
-				a.Read = a.Read && !op.Read
-				a.Create = a.Create && !op.Create
-				a.Edit = a.Edit && !op.Edit
-				a.Delete = a.Delete && !op.Delete
-				a.ViewAll = a.ViewAll && !op.ViewAll
-				a.ModifyAll = a.ModifyAll && !op.ModifyAll
-				inner.objects[op.Object] = a
+				inner.objects[op.Object] = a.without(accessOf(op, ""))
 			}
 		}
 	}
@@ -200,11 +208,7 @@ func (r *resolver) addGroup(g *grants, u *User, name string) {
 		g.user[p] = append(g.user[p], src...)
 	}
 	for obj, a := range inner.objects {
-		cur := g.objects[obj]
-		cur.Read, cur.Create, cur.Edit = cur.Read || a.Read, cur.Create || a.Create, cur.Edit || a.Edit
-		cur.Delete, cur.ViewAll, cur.ModifyAll = cur.Delete || a.Delete, cur.ViewAll || a.ViewAll, cur.ModifyAll || a.ModifyAll
-		cur.GrantedBy = append(cur.GrantedBy, a.GrantedBy...)
-		g.objects[obj] = cur
+		g.objects[obj] = g.objects[obj].union(a)
 	}
 }
 
