@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/steward-dev/steward/internal/report"
 )
 
 // Exit codes, per the CLI contract.
@@ -40,7 +42,7 @@ func DefaultEnv() Env {
 		Stderr:     os.Stderr,
 		Getenv:     os.Getenv,
 		Now:        time.Now,
-		IsTerminal: isTerminal,
+		IsTerminal: report.IsTerminal,
 	}
 }
 

@@ -3,18 +3,9 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
-
-	"github.com/mattn/go-isatty"
 
 	"github.com/steward-dev/steward/internal/report"
 )
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-}
 
 // colorFor reports whether output to w may use colour: only on a terminal,
 // never with NO_COLOR set or TERM=dumb.

@@ -88,19 +88,15 @@ func Write(w io.Writer, format string, r *Report, opts Options) error {
 	return fmt.Errorf("unknown output format %q: use one of %s", format, strings.Join(formats, ", "))
 }
 
-// ColorEnabled reports whether output to f may use colour: only when f is a
-// terminal, NO_COLOR is unset or empty, and TERM is not "dumb". env looks up
-// environment variables; nil means os.Getenv.
-func ColorEnabled(f *os.File, env func(string) string) bool {
-	if f == nil {
-		return false
-	}
-	tty := isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
-	return ColorAllowed(tty, env)
+// IsTerminal reports whether w is an interactive terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && f != nil && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
-// ColorAllowed decides colour once the terminal check is done: only on a
-// terminal, never with NO_COLOR set or TERM=dumb. env nil means os.Getenv.
+// ColorAllowed decides colour once the terminal check (IsTerminal) is done:
+// only on a terminal, never with NO_COLOR set or TERM=dumb. env nil means
+// os.Getenv.
 func ColorAllowed(tty bool, env func(string) string) bool {
 	if env == nil {
 		env = os.Getenv

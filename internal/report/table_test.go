@@ -61,7 +61,7 @@ func TestTableNeutralisesControlCharacters(t *testing.T) {
 	}
 }
 
-func TestColorEnabled(t *testing.T) {
+func TestColorDecision(t *testing.T) {
 	env := func(vars map[string]string) func(string) string {
 		return func(k string) string { return vars[k] }
 	}
@@ -92,8 +92,8 @@ func TestColorEnabled(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		if ColorEnabled(f, env(map[string]string{"TERM": "xterm"})) {
-			t.Error("ColorEnabled(regular file) = true")
+		if IsTerminal(f) {
+			t.Error("IsTerminal(regular file) = true")
 		}
 	})
 	t.Run("pipe", func(t *testing.T) {
@@ -103,13 +103,14 @@ func TestColorEnabled(t *testing.T) {
 		}
 		defer r.Close()
 		defer w.Close()
-		if ColorEnabled(w, env(map[string]string{"TERM": "xterm"})) {
-			t.Error("ColorEnabled(pipe) = true")
+		if IsTerminal(w) {
+			t.Error("IsTerminal(pipe) = true")
 		}
 	})
 	t.Run("nil file", func(t *testing.T) {
-		if ColorEnabled(nil, env(nil)) {
-			t.Error("ColorEnabled(nil) = true")
+		var f *os.File
+		if IsTerminal(f) || IsTerminal(nil) {
+			t.Error("IsTerminal(nil) = true")
 		}
 	})
 	t.Run("pseudo-terminal", func(t *testing.T) {
@@ -118,14 +119,14 @@ func TestColorEnabled(t *testing.T) {
 			t.Skipf("no pseudo-terminal to test with: %v", err)
 		}
 		defer f.Close()
-		if !ColorEnabled(f, env(map[string]string{"TERM": "xterm"})) {
+		if !IsTerminal(f) {
 			t.Skip("/dev/ptmx is not reported as a terminal here")
 		}
-		if ColorEnabled(f, env(map[string]string{"TERM": "xterm", "NO_COLOR": "1"})) {
-			t.Error("ColorEnabled(terminal) with NO_COLOR = true")
+		if ColorAllowed(IsTerminal(f), env(map[string]string{"TERM": "xterm", "NO_COLOR": "1"})) {
+			t.Error("colour on a terminal with NO_COLOR")
 		}
-		if ColorEnabled(f, env(map[string]string{"TERM": "dumb"})) {
-			t.Error("ColorEnabled(terminal) with TERM=dumb = true")
+		if ColorAllowed(IsTerminal(f), env(map[string]string{"TERM": "dumb"})) {
+			t.Error("colour on a terminal with TERM=dumb")
 		}
 	})
 }
