@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,7 +72,7 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 	if err := checkFailOn(o.failOn); err != nil {
 		return err
 	}
-	if !o.dumpSnapshot && !validFormat(o.format) {
+	if !o.dumpSnapshot && !slices.Contains(report.Formats(), o.format) {
 		return usageError(fmt.Errorf("unknown output format %q", o.format), "use -o "+strings.Join(report.Formats(), ", -o "))
 	}
 	now, err := parseNow(o.now, env.Now)
@@ -189,15 +190,6 @@ func parseNow(v string, clock func() time.Time) (time.Time, error) {
 		return time.Time{}, usageError(fmt.Errorf("invalid --now %q", v), "give a date such as 2026-11-25 or an RFC 3339 time")
 	}
 	return t.UTC(), nil
-}
-
-func validFormat(f string) bool {
-	for _, v := range report.Formats() {
-		if v == f {
-			return true
-		}
-	}
-	return false
 }
 
 // problems flattens input errors into report problems, each with its file
