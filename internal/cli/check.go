@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,25 +126,10 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 		return enc.Encode(snap)
 	}
 
-	engine, err := policy.New(ctx, policy.Options{Dirs: o.policies})
+	res, err := evaluate(ctx, env, progress, snap, evalOptions{
+		policies: o.policies, format: o.format, inputErrs: inputErrs, warnings: warned,
+	})
 	if err != nil {
-		return usageError(err, "run 'steward policy test DIR' to check your rules")
-	}
-	progress.step(fmt.Sprintf("evaluating %d rules on %d apps and %d identities", len(engine.Rules()), len(snap.Apps), len(snap.Identities)))
-	res, err := engine.Evaluate(ctx, snap)
-	progress.done()
-	if err != nil {
-		return err
-	}
-	rep := &report.Report{
-		Tool:       report.Tool{Name: "steward", Version: Version()},
-		Findings:   res.Findings,
-		Suppressed: res.Suppressed,
-		Rules:      res.Rules,
-		Errors:     inputErrs,
-		Warnings:   warned,
-	}
-	if err := report.Write(env.Stdout, o.format, rep, report.Options{Color: colorFor(env, env.Stdout)}); err != nil {
 		return err
 	}
 	if len(inputErrs) > 0 && nothingRead {
@@ -153,6 +139,41 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 		return silentExit(ExitFindings)
 	}
 	return nil
+}
+
+// evalOptions are what evaluate needs besides the snapshot.
+type evalOptions struct {
+	policies  []string
+	format    string
+	inputErrs []report.Problem
+	warnings  []report.Problem
+}
+
+// evaluate runs the built-in pack and the user's policies on a snapshot and
+// writes the report.
+func evaluate(ctx context.Context, env Env, progress *status, snap *snapshot.Snapshot, o evalOptions) (*policy.Result, error) {
+	engine, err := policy.New(ctx, policy.Options{Dirs: o.policies})
+	if err != nil {
+		return nil, usageError(err, "run 'steward policy test DIR' to check your rules")
+	}
+	progress.step(fmt.Sprintf("evaluating %d rules on %d apps and %d identities", len(engine.Rules()), len(snap.Apps), len(snap.Identities)))
+	res, err := engine.Evaluate(ctx, snap)
+	progress.done()
+	if err != nil {
+		return nil, err
+	}
+	rep := &report.Report{
+		Tool:       report.Tool{Name: "steward", Version: Version()},
+		Findings:   res.Findings,
+		Suppressed: res.Suppressed,
+		Rules:      res.Rules,
+		Errors:     o.inputErrs,
+		Warnings:   o.warnings,
+	}
+	if err := report.Write(env.Stdout, o.format, rep, report.Options{Color: colorFor(env, env.Stdout)}); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // checkFailOn validates the --fail-on value.

@@ -124,9 +124,14 @@ built-in Rego policy pack and reports findings as a table, JSON, SARIF or Markdo
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.AddCommand(
 		newCheckCmd(env),
+		newScanCmd(env),
 		newValidateCmd(env),
 		newPolicyCmd(env),
+		newDiffCmd(env),
+		newFakeorgCmd(env),
 		newVersionCmd(env),
+		newSecretCmd(env),
+		newAuditCmd(env),
 	)
 	return root
 }

@@ -26,12 +26,18 @@ const exampleSecret = "EXAMPLE0NOT0A0REAL0SECRET00000000000000000000000000000000
 // run executes the command line with a fixed clock and captured output.
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runWithEnv(t, nil, args...)
+}
+
+// runWithEnv runs the CLI with the given environment variables.
+func runWithEnv(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	env := Env{
 		Stdin:      strings.NewReader(""),
 		Stdout:     &out,
 		Stderr:     &errb,
-		Getenv:     func(string) string { return "" },
+		Getenv:     func(k string) string { return vars[k] },
 		Now:        func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
 		IsTerminal: func(io.Writer) bool { return false },
 	}

@@ -25,10 +25,18 @@ var builtinRules = []string{
 	"NHI-AGT-01",
 	"NHI-APP-01", "NHI-APP-02", "NHI-APP-03", "NHI-APP-04", "NHI-APP-05", "NHI-APP-06", "NHI-APP-07",
 	"NHI-ENV-01", "NHI-ENV-02", "NHI-ENV-03",
-	"NHI-INV-01", "NHI-INV-02", "NHI-INV-03",
-	"NHI-REV-01", "NHI-REV-03",
-	"NHI-RUN-01", "NHI-RUN-02", "NHI-RUN-03",
+	"NHI-INV-01", "NHI-INV-02", "NHI-INV-03", "NHI-INV-05", "NHI-INV-06",
+	"NHI-MON-03",
+	"NHI-ORG-01", "NHI-ORG-02",
+	"NHI-REV-01", "NHI-REV-02", "NHI-REV-03",
+	"NHI-RUN-01", "NHI-RUN-02", "NHI-RUN-03", "NHI-RUN-04",
 	"NHI-SEC-01", "NHI-SEC-02",
+}
+
+// liveRules are the built-in rules that need live org data.
+var liveRules = map[string]bool{
+	"NHI-INV-05": true, "NHI-INV-06": true, "NHI-MON-03": true, "NHI-ORG-01": true,
+	"NHI-ORG-02": true, "NHI-REV-02": true, "NHI-RUN-04": true,
 }
 
 const integrationProfile = "Minimum Access - API Only Integrations"
@@ -159,6 +167,71 @@ func wellGoverned() *snapshot.Snapshot {
 	return s
 }
 
+// at is a UTC time on the given day of 2026 (month, day, hour).
+func at(month time.Month, day, hour int) time.Time {
+	return time.Date(2026, month, day, hour, 0, 0, 0, time.UTC)
+}
+
+// wellGovernedLive is wellGoverned as discovered from its org: the app and
+// its run-as user in use by client credentials only, a small admin set
+// holding the bypass permissions, API Enabled only on the integration and
+// administrator profiles, and a Setup change made before the last review.
+func wellGovernedLive() *snapshot.Snapshot {
+	s := wellGoverned()
+	makeLive(s)
+	return s
+}
+
+// makeLive turns a snapshot of governed integrations into one discovered
+// from their org, as wellGovernedLive describes.
+func makeLive(s *snapshot.Snapshot) {
+	s.Source = "org"
+	s.Capabilities.Live, s.Capabilities.LoginHistory = true, true
+	admins := []snapshot.Holder{
+		{Username: "ana.admin@acme.com", Profile: "System Administrator", GrantedBy: []string{"profile System Administrator"}},
+		{Username: "raj.admin@acme.com", Profile: "System Administrator", GrantedBy: []string{"profile System Administrator"}},
+	}
+	s.Org = &snapshot.Org{
+		URL: "https://acme.my.salesforce.com", Kind: "production", ID: "00D5g000000AbCdEAK",
+		APIUsage: snapshot.APIUsage{Used: 1200, Max: 100000},
+		Bypass:   map[string][]snapshot.Holder{},
+		APIEnabled: []snapshot.Grant{
+			{Kind: snapshot.GrantProfile, Name: integrationProfile, Users: len(s.Users), License: "Salesforce Integration"},
+			{Kind: snapshot.GrantProfile, Name: "System Administrator", Users: 2, License: "Salesforce"},
+		},
+	}
+	for _, p := range snapshot.BypassPermissions {
+		s.Org.Bypass[p] = admins
+	}
+	last := at(10, 15, 8)
+	for i := range s.Apps {
+		a := &s.Apps[i]
+		a.Live = &snapshot.AppLive{
+			InOrg: true, Created: at(1, 10, 12), LastClientCredentialsLogin: last,
+			ClientCredentialsLogins: 2900, APIRequests: 1500,
+		}
+		s.OAuthApps = append(s.OAuthApps, snapshot.OAuthApp{
+			Name: a.Name, Sources: []string{snapshot.SourceLoginHistory}, Users: []string{a.RunAs},
+			LastUsed: last, App: a.Name, Identities: a.Identities,
+		})
+		s.SetupChanges = append(s.SetupChanges, snapshot.SetupChange{
+			Time: at(9, 2, 14), Action: "changedConnectedAppPolicy", Section: "Connected Apps",
+			Display: "Changed session timeout of " + a.Label, By: "ana.admin@acme.com", App: a.Name,
+		})
+	}
+	for i := range s.Users {
+		u := &s.Users[i]
+		u.Live = &snapshot.UserLive{
+			Active: true, UserType: "Standard", Created: at(1, 10, 12), LastLogin: last,
+			Logins: []snapshot.LoginSummary{{
+				LoginType: "Remote Access 2.0", LoginSubType: "OAuth Client Credentials", Application: u.Apps[0],
+				Count: 2900, Last: last, SourceIPs: []string{"203.0.113.10"},
+			}},
+			Assignments: []snapshot.Assignment{{PermissionSet: "Billing_Integration"}},
+		}
+	}
+}
+
 // The names in wellGoverned.
 const (
 	wgIdentity = "billing-sync-prod"
@@ -241,9 +314,25 @@ func describe(findings []Finding) string {
 }
 
 func TestWellGovernedIsSilent(t *testing.T) {
-	res := evaluate(t, wellGoverned())
-	if len(res.Findings) != 0 || len(res.Suppressed) != 0 {
-		t.Fatalf("a well-governed integration has findings:%s", describe(append(res.Findings, res.Suppressed...)))
+	for name, s := range map[string]*snapshot.Snapshot{"offline": wellGoverned(), "live": wellGovernedLive()} {
+		res := evaluate(t, s)
+		if len(res.Findings) != 0 || len(res.Suppressed) != 0 {
+			t.Errorf("%s: a well-governed integration has findings:%s", name, describe(append(res.Findings, res.Suppressed...)))
+		}
+	}
+}
+
+// TestLiveRulesNeedLiveData runs every live rule's positive case with the
+// live capability off: live rules must stay silent.
+func TestLiveRulesNeedLiveData(t *testing.T) {
+	for _, tc := range liveCases {
+		s := wellGovernedLive()
+		tc.positive(s)
+		s.Capabilities.Live = false
+		res := evaluate(t, s)
+		if got := of(res.Findings, tc.rule); len(got) > 0 {
+			t.Errorf("%s fired without live data:%s", tc.rule, describe(got))
+		}
 	}
 }
 
@@ -254,6 +343,8 @@ type ruleCase struct {
 	negative func(*snapshot.Snapshot)
 	// What the positive case's finding is about; identity "" means null.
 	kind, name, identity, severity string
+	// live cases start from wellGovernedLive instead of wellGoverned.
+	live bool
 }
 
 var ruleCases = []ruleCase{
@@ -478,6 +569,142 @@ var ruleCases = []ruleCase{
 	},
 }
 
+// liveCases are the cases of the rules that need live data.
+var liveCases = []ruleCase{
+	{
+		rule: "NHI-INV-05",
+		positive: func(s *snapshot.Snapshot) {
+			s.Apps[0].Live.LastClientCredentialsLogin = at(8, 1, 10)
+			s.Apps[0].Live.APIRequests = 0
+		},
+		kind: "ExternalClientApp", name: wgApp, identity: wgIdentity, severity: "medium", live: true,
+		negative: func(s *snapshot.Snapshot) {
+			// Old logins, but the app made API requests today.
+			s.Apps[0].Live.LastClientCredentialsLogin = at(8, 1, 10)
+		},
+	},
+	{
+		rule:     "NHI-INV-06",
+		positive: func(s *snapshot.Snapshot) { s.Identities[0].Lifecycle = "retired" },
+		kind:     "Identity", name: wgIdentity, identity: wgIdentity, severity: "critical", live: true,
+		negative: func(s *snapshot.Snapshot) {
+			s.Identities[0].Lifecycle = "retired"
+			s.Apps[0].Live.InOrg = false
+			s.Users[0].Live.Active = false
+		},
+	},
+	{
+		rule: "NHI-RUN-04",
+		positive: func(s *snapshot.Snapshot) {
+			l := s.Users[0].Live
+			l.Logins = append(l.Logins, snapshot.LoginSummary{
+				LoginType: "Application", LoginSubType: "UsernamePasswordUiLogin", Application: "Browser",
+				Count: 2, Last: at(10, 10, 9), SourceIPs: []string{"198.51.100.7"},
+			})
+		},
+		kind: "User", name: wgUser, identity: wgIdentity, severity: "high", live: true,
+		negative: func(s *snapshot.Snapshot) {
+			l := s.Users[0].Live
+			l.Logins = append(l.Logins, snapshot.LoginSummary{
+				LoginType: "Remote Access 2.0", LoginSubType: "OauthClientCredentials", Application: wgApp,
+				Count: 5, Last: at(10, 12, 9), SourceIPs: []string{"203.0.113.11"},
+			})
+		},
+	},
+	{
+		rule: "NHI-MON-03",
+		positive: func(s *snapshot.Snapshot) {
+			s.OAuthApps = append(s.OAuthApps, dataLoader())
+		},
+		kind: "OAuthApp", name: "Data Loader", severity: "high", live: true,
+		negative: func(s *snapshot.Snapshot) {
+			s.OAuthApps = append(s.OAuthApps, dataLoader())
+			x := validException()
+			x.Name, x.Rule, x.Resource = "data-loader-human-use", "NHI-MON-03", "Data Loader"
+			s.Exceptions = append(s.Exceptions, x)
+		},
+	},
+	{
+		rule: "NHI-ORG-01",
+		positive: func(s *snapshot.Snapshot) {
+			s.Org.Bypass[snapshot.PermUseAnyAPIClient] = append(holders(1), snapshot.Holder{
+				Username: "dana.ops@acme.com", Profile: "Standard User", GrantedBy: []string{"permission set Integration_Support"},
+			})
+		},
+		kind: "Org", name: "https://acme.my.salesforce.com", severity: "high", live: true,
+		negative: func(s *snapshot.Snapshot) {
+			for _, p := range snapshot.BypassPermissions {
+				s.Org.Bypass[p] = holders(5)
+			}
+			// The run-as user holding one is NHI-RUN-02's finding, not this rule's.
+			s.Org.Bypass[snapshot.PermViewClientSecret] = append(holders(1), snapshot.Holder{
+				Username: wgUser, Profile: integrationProfile, GrantedBy: []string{"permission set Billing_Integration"},
+			})
+		},
+	},
+	{
+		rule: "NHI-ORG-02",
+		positive: func(s *snapshot.Snapshot) {
+			s.Org.APIEnabled = append(s.Org.APIEnabled, snapshot.Grant{Kind: snapshot.GrantProfile, Name: "Standard User", Users: 250, License: "Salesforce"})
+		},
+		kind: "Profile", name: "Standard User", severity: "medium", live: true,
+		negative: func(s *snapshot.Snapshot) {
+			s.Org.APIEnabled = append(s.Org.APIEnabled,
+				snapshot.Grant{Kind: snapshot.GrantPermissionSet, Name: "Integration_API", Users: 40, License: "Salesforce Integration"},
+				snapshot.Grant{Kind: snapshot.GrantPermissionSet, Name: "Developers_API", Users: 20, License: "Salesforce"},
+			)
+		},
+	},
+	{
+		rule: "NHI-REV-02",
+		positive: func(s *snapshot.Snapshot) {
+			old := wellGovernedLive()
+			s.Apps[0].Scopes = []string{"api", "chatter_api"}
+			s.Identities[0].Access.Scopes = []string{"api", "chatter_api"}
+			s.Expansions = snapshot.Expansions(snapshot.Diff(old, s))
+		},
+		kind: "Identity", name: wgIdentity, identity: wgIdentity, severity: "medium", live: true,
+		negative: func(s *snapshot.Snapshot) {
+			old := wellGovernedLive()
+			s.Apps[0].SessionTimeoutMinutes = 5
+			s.Expansions = snapshot.Expansions(snapshot.Diff(old, s))
+			// A change on the day of the review counts as reviewed.
+			s.SetupChanges[0].Time = at(9, 30, 16)
+		},
+	},
+}
+
+// TestBypassPermissionsMatchTheModel checks that NHI-ORG-01 knows every
+// bypass permission the snapshot model lists.
+func TestBypassPermissionsMatchTheModel(t *testing.T) {
+	for _, p := range snapshot.BypassPermissions {
+		s := wellGovernedLive()
+		s.Org.Bypass[p] = holders(6)
+		got := of(evaluate(t, s).Findings, "NHI-ORG-01")
+		if len(got) != 1 || !strings.Contains(got[0].Message, "("+p+")") {
+			t.Errorf("%s held by 6 users: NHI-ORG-01 findings:%s", p, describe(got))
+		}
+	}
+}
+
+// dataLoader is an OAuth app a sales user authorised, unknown to the
+// inventory.
+func dataLoader() snapshot.OAuthApp {
+	return snapshot.OAuthApp{
+		Name: "Data Loader", Sources: []string{snapshot.SourceOAuthToken}, Users: []string{"sales.rep@acme.com"},
+		Tokens: 3, LastUsed: at(10, 14, 22), Identities: []string{},
+	}
+}
+
+// holders returns n administrators holding a permission.
+func holders(n int) []snapshot.Holder {
+	out := make([]snapshot.Holder, n)
+	for i := range out {
+		out[i] = snapshot.Holder{Username: fmt.Sprintf("admin%d@acme.com", i+1), Profile: "System Administrator", GrantedBy: []string{"profile System Administrator"}}
+	}
+	return out
+}
+
 // validException accepts NHI-RUN-02 findings for the well-governed identity.
 func validException() snapshot.Exception {
 	return snapshot.Exception{
@@ -494,10 +721,14 @@ func validException() snapshot.Exception {
 
 func TestRuleCases(t *testing.T) {
 	covered := map[string]bool{}
-	for _, tc := range ruleCases {
+	for _, tc := range append(slices.Clone(ruleCases), liveCases...) {
 		covered[tc.rule] = true
+		start := wellGoverned
+		if tc.live {
+			start = wellGovernedLive
+		}
 		t.Run(tc.rule+"/positive", func(t *testing.T) {
-			s := wellGoverned()
+			s := start()
 			tc.positive(s)
 			res := evaluate(t, s)
 			got := of(res.Findings, tc.rule)
@@ -525,7 +756,7 @@ func TestRuleCases(t *testing.T) {
 			}
 		})
 		t.Run(tc.rule+"/negative", func(t *testing.T) {
-			s := wellGoverned()
+			s := start()
 			tc.negative(s)
 			res := evaluate(t, s)
 			if len(res.Findings) > 0 {
@@ -566,8 +797,8 @@ func TestBuiltinRules(t *testing.T) {
 		if r.Description == "" {
 			t.Errorf("%s: no description", r.ID)
 		}
-		if r.Live {
-			t.Errorf("%s: offline rule marked live", r.ID)
+		if r.Live != liveRules[r.ID] {
+			t.Errorf("%s: live = %v, want %v", r.ID, r.Live, liveRules[r.ID])
 		}
 	}
 	want := slices.Clone(builtinRules)
@@ -792,6 +1023,11 @@ func TestIntegrationsFixture(t *testing.T) {
 	if res := evaluate(t, integrations(50, false)); len(res.Findings) != 0 {
 		t.Errorf("governed integrations have findings:%s", describe(res.Findings))
 	}
+	live := integrations(50, false)
+	makeLive(live)
+	if res := evaluate(t, live); len(res.Findings) != 0 {
+		t.Errorf("governed integrations discovered live have findings:%s", describe(res.Findings))
+	}
 	res := evaluate(t, integrations(50, true))
 	for _, rule := range []string{"NHI-APP-01", "NHI-APP-02", "NHI-APP-05", "NHI-APP-06", "NHI-RUN-02", "NHI-RUN-03", "NHI-SEC-02", "NHI-ENV-01", "NHI-ENV-02", "NHI-REV-01"} {
 		if len(of(res.Findings, rule)) == 0 {
@@ -826,6 +1062,25 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateLive times one evaluation of 10,000 governed
+// integrations discovered from an org, so that the live rules run too.
+func BenchmarkEvaluateLive(b *testing.B) {
+	e, err := New(context.Background(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := integrations(10000, false)
+	makeLive(s)
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := e.Evaluate(context.Background(), s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(res.Findings)), "findings")
+	}
+}
+
 // BenchmarkInput times the conversion of a snapshot of 10,000 integrations
 // to the policy input.
 func BenchmarkInput(b *testing.B) {
@@ -834,6 +1089,28 @@ func BenchmarkInput(b *testing.B) {
 	for b.Loop() {
 		if _, err := inputValue(s); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestOfflineResultListsOfflineRules checks that an offline evaluation does
+// not list the live rules among the rules that ran, so that reports do not
+// count their controls as checked.
+func TestOfflineResultListsOfflineRules(t *testing.T) {
+	for name, s := range map[string]*snapshot.Snapshot{"offline": wellGoverned(), "live": wellGovernedLive()} {
+		res := evaluate(t, s)
+		n := 0
+		for _, r := range res.Rules {
+			if r.Live {
+				n++
+			}
+		}
+		want := 0
+		if s.Capabilities.Live {
+			want = len(liveRules)
+		}
+		if n != want || len(res.Rules) != len(builtinRules)-len(liveRules)+want {
+			t.Errorf("%s: %d rules listed, %d of them live; want %d live", name, len(res.Rules), n, want)
 		}
 	}
 }

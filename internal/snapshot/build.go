@@ -12,10 +12,13 @@ import (
 	"github.com/steward-dev/steward/internal/salesforce/metadata"
 )
 
-// Sources are the offline inputs of a snapshot. Either may be nil.
+// Sources are the inputs of a snapshot. Any may be nil. Offline, only
+// Inventory and Metadata are set; a live scan adds Org, and its Metadata
+// holds what the org's Metadata API and sObjects describe.
 type Sources struct {
 	Inventory *inventory.Inventory
 	Metadata  *metadata.Set
+	Org       *OrgSource
 	Now       time.Time
 }
 
@@ -76,6 +79,10 @@ func Build(src Sources) *Snapshot {
 		s.Apps = append(s.Apps, appFromECA(eca))
 	}
 	joinApps(s)
+	if src.Org != nil {
+		applyOrg(s, src.Org, newResolver(md))
+		return s
+	}
 	s.Users = buildUsers(s, newResolver(md))
 	return s
 }

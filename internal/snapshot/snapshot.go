@@ -21,6 +21,15 @@ type Snapshot struct {
 	Exceptions   []Exception  `json:"exceptions"`
 	Apps         []App        `json:"apps"`
 	Users        []User       `json:"users"`
+
+	// Live data, filled by discovery from an org; absent offline. See
+	// live.go.
+	Org          *Org          `json:"org,omitempty"`
+	OAuthApps    []OAuthApp    `json:"oauthApps,omitempty"`
+	SetupChanges []SetupChange `json:"setupChanges,omitempty"`
+	// Expansions are the changes against a baseline snapshot that widen
+	// access (see Diff and Expansions).
+	Expansions []Change `json:"expansions,omitempty"`
 }
 
 // Capabilities says which kinds of data the snapshot holds, so that rules
@@ -116,6 +125,9 @@ type Exception struct {
 	ApprovedBy           string   `json:"approvedBy"`
 	Expires              string   `json:"expires"` // YYYY-MM-DD or empty
 	CompensatingControls []string `json:"compensatingControls"`
+	// Resource names what the exception accepts when no identity covers it,
+	// e.g. an approved human-use OAuth app for NHI-MON-03.
+	Resource string `json:"resource,omitempty"`
 }
 
 // App kinds.
@@ -160,6 +172,8 @@ type App struct {
 	GlobalOAuthInRepo      bool   `json:"globalOAuthInRepo"` // an ECA global OAuth settings file is committed
 
 	Identities []string `json:"identities"` // inventoried identities naming this app
+
+	Live *AppLive `json:"live,omitempty"` // what the org says; nil offline
 }
 
 // Flows says which OAuth flows an app has enabled.
@@ -201,6 +215,8 @@ type User struct {
 	Apps       []string    `json:"apps"`       // apps that run as this user
 	Identities []string    `json:"identities"` // identities that declare this user
 	Location   Location    `json:"location"`   // where the user is declared
+
+	Live *UserLive `json:"live,omitempty"` // what the org says; nil offline
 }
 
 // Permissions is a user's effective permissions.

@@ -212,6 +212,11 @@ days_text(n) := "1 day" if {
 	n == 1
 } else := sprintf("%d days", [n])
 
+# "1 token", "3 tokens": a count and a noun for messages (plural with -s).
+count_text(n, noun) := sprintf("1 %s", [noun]) if {
+	n == 1
+} else := sprintf("%d %ss", [n, noun])
+
 # production reports whether an identity is a production identity.
 production(id) if id.environment == "production"
 

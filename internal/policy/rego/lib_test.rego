@@ -92,3 +92,9 @@ test_resources_fall_back_to_the_record_location if {
 	lib.identity_resource({"name": "i", "location": {"file": "i.yaml"}}) == {"kind": "Identity", "name": "i", "file": "i.yaml", "line": 0}
 	lib.app_label(app) == "Connected app"
 }
+
+test_count_text if {
+	lib.count_text(1, "OAuth token") == "1 OAuth token"
+	lib.count_text(3, "token") == "3 tokens"
+	lib.count_text(0, "token") == "0 tokens"
+}
