@@ -1,6 +1,7 @@
 package fakeorg
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/steward-dev/steward/internal/salesforce"
+	"github.com/steward-dev/steward/internal/salesforce/metadata"
 )
 
 // repoRoot walks up from the package directory to the directory holding go.mod.
@@ -54,10 +58,11 @@ func TestJSforceFidelity(t *testing.T) {
 	o := startBasic(t)
 	sc := o.srv.org.sc
 	cmd := exec.Command(node, filepath.Join(tool, "fidelity.js"), o.URL)
+	const soql = "SELECT Id, Username, IsActive, Profile.Name FROM User ORDER BY Username"
+	apps := []string{"Erp_Sync", "Scanner", "Missing_App"}
 	cmd.Env = append(os.Environ(),
 		"STEWARD_SF_CLIENT_ID="+scannerKey, "STEWARD_SF_CLIENT_SECRET="+scannerSecret,
-		"FIDELITY_QUERY=SELECT Id, Username, IsActive, Profile.Name FROM User ORDER BY Username",
-		"FIDELITY_APPS=Erp_Sync,Scanner,Missing_App",
+		"FIDELITY_QUERY="+soql, "FIDELITY_APPS="+strings.Join(apps, ","),
 	)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -148,6 +153,86 @@ func TestJSforceFidelity(t *testing.T) {
 	if strings.Contains(string(out), scannerSecret) || strings.Contains(stderr.String(), scannerSecret) {
 		t.Error("the consumer secret appeared in jsforce's output")
 	}
+	agreeWithStewardClient(t, o.URL, soql, apps, got.Auto, got.Metadata)
+}
+
+// agreeWithStewardClient reads the same query and connected apps through
+// Steward's own client and metadata parser, and compares them with what
+// jsforce read.
+func agreeWithStewardClient(t *testing.T, url, soql string, names []string, records, read []map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := salesforce.New(salesforce.Config{URL: url, ClientID: scannerKey, ClientSecret: scannerSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine []map[string]any
+	err = c.Query(ctx, soql, func(raw json.RawMessage) error {
+		var r map[string]any
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return err
+		}
+		mine = append(mine, withoutAttributes(r))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(records, mine); diff != "" {
+		t.Errorf("Steward's client and jsforce read different records (-jsforce +steward):\n%s", diff)
+	}
+
+	recs, err := c.ReadMetadata(ctx, "ConnectedApp", names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(read) {
+		t.Fatalf("Steward's client read %d records, jsforce %d", len(recs), len(read))
+	}
+	for i, rec := range recs {
+		if rec.Nil != (read[i]["fullName"] == nil) {
+			t.Errorf("record %d: Steward nil %v, jsforce %v", i, rec.Nil, read[i])
+			continue
+		}
+		if rec.Nil {
+			continue
+		}
+		path, data, err := rec.Document()
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, _, err := metadata.Parse(path, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ca := parsed.(*metadata.ConnectedApp)
+		oc, _ := read[i]["oauthConfig"].(map[string]any)
+		var scopes []string
+		for _, s := range ca.Scopes {
+			scopes = append(scopes, s.Name)
+		}
+		got := []string{rec.FullName, ca.Label.Value, ca.ClientCredentialUser.Value, ca.ConsumerKey.Value, strings.Join(scopes, ",")}
+		want := []string{fmt.Sprint(read[i]["fullName"]), fmt.Sprint(read[i]["label"]), fmt.Sprint(oc["oauthClientCredentialUser"]),
+			fmt.Sprint(oc["consumerKey"]), strings.Join(anyStrings(oc["scopes"]), ",")}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: Steward's client and jsforce disagree (-jsforce +steward):\n%s", rec.FullName, diff)
+		}
+	}
+}
+
+// withoutAttributes drops the REST "attributes" members, as fidelity.js does.
+func withoutAttributes(r map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range r {
+		if k == "attributes" {
+			continue
+		}
+		if m, ok := v.(map[string]any); ok {
+			v = withoutAttributes(m)
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func anyStrings(v any) []string {
