@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/steward-dev/steward/internal/discovery"
 	"github.com/steward-dev/steward/internal/inventory"
 	"github.com/steward-dev/steward/internal/policy"
@@ -223,6 +226,30 @@ func TestDiscoverFailures(t *testing.T) {
 	}
 }
 
+// Small batches page every query; the result is the same as in one batch.
+func TestDiscoverPagesEveryQuery(t *testing.T) {
+	one, _ := startOrg(t, acmeScenario(t))
+	whole, err := discovery.Discover(context.Background(), one, discovery.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := acmeScenario(t)
+	sc.API.BatchSize = 2
+	c, _ := startOrg(t, sc)
+	paged, err := discovery.Discover(context.Background(), c, discovery.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paged.Calls <= whole.Calls {
+		t.Errorf("batches of 2 took %d calls, one batch %d: the queries did not page", paged.Calls, whole.Calls)
+	}
+	// The two orgs differ only in their address and the API calls counted.
+	ignore := cmpopts.IgnoreFields(snapshot.Org{}, "URL", "APIUsage")
+	if diff := cmp.Diff(whole.Org, paged.Org, ignore); diff != "" {
+		t.Errorf("paged result differs (-one batch +paged):\n%s", diff)
+	}
+}
+
 // An expired session is re-minted once, transparently.
 func TestDiscoverRecoversFromOneExpiredSession(t *testing.T) {
 	c, srv := startOrg(t, acmeScenario(t))
@@ -299,4 +326,20 @@ func TestDiscoverCallBudget(t *testing.T) {
 		t.Errorf("scan took %d API calls, budget 150", res.Calls)
 	}
 	t.Logf("%d API calls", res.Calls)
+}
+
+// A query locator that expires between two pages of a result fails
+// the scan with the error Salesforce gives, naming the endpoint.
+func TestDiscoverExpiredQueryLocator(t *testing.T) {
+	sc := acmeScenario(t)
+	sc.API.BatchSize = 2 // every query of more than two rows pages
+	c, srv := startOrg(t, sc)
+	srv.Inject(fakeorg.Fault{Kind: fakeorg.FaultExpireLocator, Count: 1})
+	_, err := discovery.Discover(context.Background(), c, discovery.Options{Now: now})
+	if err == nil {
+		t.Fatal("Discover succeeded although a query locator expired")
+	}
+	if !strings.Contains(err.Error(), "INVALID_QUERY_LOCATOR") || !strings.Contains(err.Error(), "/query/") {
+		t.Errorf("error = %q, want INVALID_QUERY_LOCATOR naming the query endpoint", err)
+	}
 }
