@@ -1,0 +1,144 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/steward-dev/steward/internal/audit"
+	"github.com/steward-dev/steward/internal/store"
+	"github.com/steward-dev/steward/internal/store/storetest"
+)
+
+// benchStores opens a fresh SQLite database and, when configured, a fresh
+// PostgreSQL one.
+func benchStores(b *testing.B) map[string]func() store.Store {
+	open, _ := storetest.SQLite(b)
+	m := map[string]func() store.Store{"sqlite": open}
+	if storetest.PostgresAvailable(b) {
+		m["postgres"] = storetest.Postgres(b)
+	}
+	return m
+}
+
+// BenchmarkAppend measures durable appends from 64 concurrent callers;
+// each Append returns only once its record is committed (group commit).
+func BenchmarkAppend(b *testing.B) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			open, ok := benchStores(b)[name]
+			if !ok {
+				b.Skip("not configured")
+			}
+			l := newLog(b, open(), newKey(b), audit.DefaultCheckpointEvery)
+			ev := event(1)
+			b.SetParallelism(128) // × GOMAXPROCS callers
+			b.ResetTimer()
+			cpu := cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := l.Append(context.Background(), ev); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			reportCPU(b, cpu)
+		})
+	}
+}
+
+// BenchmarkVerify measures verifying a 50,000-record log read from the store.
+func BenchmarkVerify(b *testing.B) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			open, ok := benchStores(b)[name]
+			if !ok {
+				b.Skip("not configured")
+			}
+			s := open()
+			key := newKey(b)
+			l := newLog(b, s, key, audit.DefaultCheckpointEvery)
+			fill(b, l, 50_000)
+			l.Close()
+			pub := key.Public().(ed25519.PublicKey)
+			b.ResetTimer()
+			cpu := cpuTime()
+			var rep audit.Report
+			for b.Loop() {
+				var err error
+				rep, err = audit.Verify(context.Background(), s, pub, nil)
+				if err != nil || !rep.OK() {
+					b.Fatalf("%+v %v", rep, err)
+				}
+			}
+			b.SetBytes(rep.Bytes)
+			reportCPU(b, cpu)
+		})
+	}
+}
+
+// fill appends n records from many goroutines so group commit keeps it fast.
+func fill(b *testing.B, l *audit.Log, n int) {
+	const workers = 64
+	done := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := w; i < n; i += workers {
+				if _, err := l.Append(context.Background(), event(i)); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds CPU time per operation, which a busy shared machine
+// distorts far less than wall time.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkVerifyExport measures `audit verify --file`: parsing an export
+// of 50,000 records and verifying it. SetBytes is the export's size.
+func BenchmarkVerifyExport(b *testing.B) {
+	s := &memStore{}
+	key := newKey(b)
+	l := newLog(b, s, key, audit.DefaultCheckpointEvery)
+	fill(b, l, 50_000)
+	l.Close()
+	var buf bytes.Buffer
+	if err := audit.Export(context.Background(), s, key.Public().(ed25519.PublicKey), &buf, false); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	cpu := cpuTime()
+	for b.Loop() {
+		exp, err := audit.ParseExport(bytes.NewReader(buf.Bytes()), "export.jsonl")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep, err := audit.Verify(context.Background(), exp, exp.PublicKey, nil); err != nil || !rep.OK() {
+			b.Fatalf("%+v %v", rep, err)
+		}
+	}
+	reportCPU(b, cpu)
+}

@@ -1,0 +1,209 @@
+package audit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/steward-dev/steward/internal/store"
+)
+
+// Appender is the part of the store the log writes to.
+type Appender interface {
+	AppendAudit(ctx context.Context, seal store.Seal) error
+}
+
+// Defaults for Config's zero values.
+const (
+	DefaultTimeout            = 2 * time.Second
+	DefaultCheckpointEvery    = 1000
+	DefaultCheckpointInterval = time.Minute
+	defaultMaxBatch           = 1024
+)
+
+// Config configures a Log.
+type Config struct {
+	// Store receives the records. Required.
+	Store Appender
+	// Signer signs checkpoints. Required.
+	Signer ed25519.PrivateKey
+	// CheckpointEvery signs a checkpoint whenever the sequence crosses a
+	// multiple of it (default 1000).
+	CheckpointEvery int64
+	// CheckpointInterval signs a checkpoint with the first append after
+	// this much time has passed since the last one (default 1 minute).
+	CheckpointInterval time.Duration
+	// Timeout bounds how long an append may take before the operation
+	// that needed it fails (default 2 s).
+	Timeout time.Duration
+	// Sinks receive each durable record as one JSON line, for a SIEM.
+	Sinks []io.Writer
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Log appends events to the chain. It is safe for concurrent use; several
+// Logs (in one process or several) may share one store.
+type Log struct {
+	cfg  Config
+	reqs chan *request
+	quit chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+type request struct {
+	ev   Event
+	body []byte
+	rec  Record
+	err  chan error
+}
+
+// New starts a log writer.
+func New(cfg Config) (*Log, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("audit log: no store")
+	}
+	if len(cfg.Signer) != ed25519.PrivateKeySize {
+		return nil, errors.New("audit log: no checkpoint signing key")
+	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	l := &Log{cfg: cfg, reqs: make(chan *request, defaultMaxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	go l.run()
+	return l, nil
+}
+
+// Append makes ev durable in the chain and returns its record. It fails
+// with ErrUnavailable when that does not happen within the timeout; the
+// caller must then fail the operation the record was for.
+func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
+	if ev.Time.IsZero() {
+		ev.Time = l.cfg.Now()
+	}
+	if err := ev.validate(); err != nil {
+		return Record{}, err
+	}
+	body, err := encode(ev)
+	if err != nil {
+		return Record{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
+	defer cancel()
+	req := &request{ev: ev, body: body, err: make(chan error, 1)}
+	select {
+	case l.reqs <- req:
+	case <-l.quit:
+		return Record{}, fmt.Errorf("%w: the log is closed", ErrUnavailable)
+	case <-ctx.Done():
+		return Record{}, fmt.Errorf("%w: record %s not written within %s", ErrUnavailable, ev.Action, l.cfg.Timeout)
+	}
+	select {
+	case err := <-req.err:
+		if err != nil {
+			return Record{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		return req.rec, nil
+	case <-ctx.Done():
+		return Record{}, fmt.Errorf("%w: record %s not written within %s", ErrUnavailable, ev.Action, l.cfg.Timeout)
+	}
+}
+
+// Close stops the writer after the queued records are written.
+func (l *Log) Close() error {
+	l.once.Do(func() { close(l.quit) })
+	<-l.done
+	return nil
+}
+
+// run is the single writer: it takes every queued request and commits
+// them in one transaction (group commit).
+func (l *Log) run() {
+	defer close(l.done)
+	batch := make([]*request, 0, defaultMaxBatch)
+	for {
+		select {
+		case r := <-l.reqs:
+			batch = append(batch[:0], r)
+		case <-l.quit:
+			for {
+				select {
+				case r := <-l.reqs:
+					l.commit([]*request{r})
+				default:
+					return
+				}
+			}
+		}
+	drain:
+		for len(batch) < defaultMaxBatch {
+			select {
+			case r := <-l.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+func (l *Log) commit(batch []*request) {
+	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.Timeout)
+	defer cancel()
+	err := l.cfg.Store.AppendAudit(ctx, func(head store.AuditHead) ([]store.AuditRecord, *store.Checkpoint, error) {
+		recs := make([]store.AuditRecord, len(batch))
+		prev := head.Hash
+		for i, r := range batch {
+			seq := head.Seq + int64(i) + 1
+			hash := Link(prev, seq, r.body)
+			recs[i] = store.AuditRecord{Seq: seq, At: r.ev.Time, Action: r.ev.Action, Resource: r.ev.Resource, Body: r.body, Hash: hash}
+			r.rec = Record{Seq: seq, Hash: hash, Event: r.ev}
+			prev = hash
+		}
+		last := recs[len(recs)-1]
+		now := l.cfg.Now()
+		every := l.cfg.CheckpointEvery
+		if last.Seq/every > head.Checkpoint.Seq/every || now.Sub(head.Checkpoint.At) >= l.cfg.CheckpointInterval {
+			return recs, signCheckpoint(l.cfg.Signer, last.Seq, last.Hash, now), nil
+		}
+		return recs, nil, nil
+	})
+	if err == nil {
+		err = l.sink(batch)
+	}
+	for _, r := range batch {
+		r.err <- err
+	}
+}
+
+// sink writes the durable records to the extra sinks.
+func (l *Log) sink(batch []*request) error {
+	if len(l.cfg.Sinks) == 0 {
+		return nil
+	}
+	var buf []byte
+	for _, r := range batch {
+		buf = appendRecordLine(buf, r.rec.Seq, r.rec.Hash, r.body)
+	}
+	for _, w := range l.cfg.Sinks {
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("write audit sink: %w", err)
+		}
+	}
+	return nil
+}

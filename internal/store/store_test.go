@@ -1,0 +1,79 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/steward-dev/steward/internal/store"
+	"github.com/steward-dev/steward/internal/store/storetest"
+)
+
+func TestSQLite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Opener {
+		open, _ := storetest.SQLite(t)
+		return open
+	})
+}
+
+func TestPostgres(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Opener { return storetest.Postgres(t) })
+}
+
+// bumpSchema records a schema version newer than this build knows.
+func bumpSchema(t *testing.T, driver, dsn string) {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSchemaTooNew(t *testing.T) {
+	ctx := context.Background()
+	t.Run("sqlite", func(t *testing.T) {
+		open, dir := storetest.SQLite(t)
+		s := open()
+		if _, err := s.InitMeta(ctx, "keep", []byte("me")); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		bumpSchema(t, "sqlite", filepath.Join(dir, store.SQLiteFile))
+		_, err := store.OpenSQLite(ctx, dir)
+		if !errors.Is(err, store.ErrSchemaTooNew) {
+			t.Fatalf("open newer schema: err = %v, want ErrSchemaTooNew", err)
+		}
+		t.Log(err)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := storetest.PostgresDSN(t)
+		s, err := store.OpenPostgres(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		bumpSchema(t, "pgx", dsn)
+		if _, err := store.OpenPostgres(ctx, dsn); !errors.Is(err, store.ErrSchemaTooNew) {
+			t.Fatalf("open newer schema: err = %v, want ErrSchemaTooNew", err)
+		}
+	})
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := store.OpenPostgres(ctx, "host=127.0.0.1 port=notaport password=hunter2"); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("malformed DSN: err = %v; want an error that does not repeat the password", err)
+	}
+	if _, err := store.OpenPostgres(ctx, "host=127.0.0.1 port=1 user=x password=hunter2 connect_timeout=2"); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("unreachable server: err = %v; want an error that does not repeat the password", err)
+	}
+}
