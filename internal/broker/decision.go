@@ -1,0 +1,310 @@
+// Package broker serves workloads short-lived Salesforce tokens. Its runtime
+// decision is Rego on the same OPA engine as the posture pack: a built-in
+// policy, embedded in the binary, that users extend with deny rules of their
+// own, compiled once and evaluated for every token request.
+package broker
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/steward-dev/steward/internal/snapshot"
+	"github.com/steward-dev/steward/internal/workload"
+)
+
+//go:embed rego/*.rego
+var policyFS embed.FS
+
+// customPrefix is the package path every user decision rule lives under,
+// one level down (customDepth terms: data.steward.broker.custom.NAME).
+const (
+	customPrefix = "data.steward.broker.custom."
+	customDepth  = 5
+)
+
+// Default grace periods.
+const (
+	DefaultReviewGrace   = 30 * 24 * time.Hour
+	DefaultRotationGrace = 7 * 24 * time.Hour
+)
+
+// DecisionOptions configure a Decider.
+type DecisionOptions struct {
+	// Dirs are directories of user Rego files whose packages live under
+	// steward.broker.custom and whose deny rules add reasons. Files ending
+	// in _test.rego are skipped.
+	Dirs []string
+	// ReviewGrace is how long past its due date a review may be before
+	// issuance is denied (default DefaultReviewGrace).
+	ReviewGrace time.Duration
+	// RotationGrace is how long past its rotation deadline a secret may be
+	// before issuance is denied (default DefaultRotationGrace).
+	RotationGrace time.Duration
+}
+
+// Input is what one decision is made on. It never holds a secret value.
+type Input struct {
+	// Workload is the authenticated caller.
+	Workload *workload.Workload
+	// Identity is the Identity the workload asks a token for.
+	Identity *snapshot.Identity
+	// Killed is true while the identity's kill switch is on.
+	Killed bool
+	// Secret is the state of the identity's current secret.
+	Secret SecretState
+	// Review is the identity's review status.
+	Review ReviewStatus
+	// Findings are the posture findings open against the identity.
+	Findings []Finding
+	// Now is the decision time (default time.Now).
+	Now time.Time
+}
+
+// SecretState is what the decision knows of an identity's current secret:
+// never the value.
+type SecretState struct {
+	// Version is the secret store's version number (0 when unknown).
+	Version int
+	// CreatedAt is when this version was stored or last rotated; zero when
+	// unknown.
+	CreatedAt time.Time
+	// RotationDeadline is when it must be rotated by; zero for none.
+	RotationDeadline time.Time
+}
+
+// ReviewStatus is an identity's review standing.
+type ReviewStatus struct {
+	// LastReviewed is the last recorded review; zero for none.
+	LastReviewed time.Time
+	// Due is when the next review is due; zero for no cadence.
+	Due time.Time
+}
+
+// Finding is an open posture finding against the identity.
+type Finding struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
+
+// Decision is the outcome: allow or deny, and why. A denial lists every
+// reason, sorted by code; an allowance carries one "allowed" reason naming
+// the consumer.
+type Decision struct {
+	Allow   bool     `json:"allow"`
+	Reasons []Reason `json:"reasons"`
+	// Consumer is the index in Identity.Consumers the workload matched, or
+	// -1.
+	Consumer int `json:"consumer"`
+}
+
+// Reason is one reason of a decision.
+type Reason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Decider evaluates the runtime policy. It is safe for concurrent use.
+type Decider struct {
+	query                      rego.PreparedEvalQuery
+	reviewGrace, rotationGrace time.Duration
+	digest                     string
+}
+
+// NewDecider parses and compiles the built-in policy and the user rules
+// once, and prepares the decision query. Errors name the file and line.
+func NewDecider(ctx context.Context, opts DecisionOptions) (*Decider, error) {
+	if opts.ReviewGrace <= 0 {
+		opts.ReviewGrace = DefaultReviewGrace
+	}
+	if opts.RotationGrace <= 0 {
+		opts.RotationGrace = DefaultRotationGrace
+	}
+	mods, err := decisionModules(opts.Dirs)
+	if err != nil {
+		return nil, err
+	}
+	compiler := ast.NewCompiler()
+	if compiler.Compile(mods); compiler.Failed() {
+		return nil, fmt.Errorf("compile decision policy: %w", compiler.Errors)
+	}
+	pq, err := rego.New(
+		rego.Compiler(compiler),
+		rego.Query("x := data.steward.broker.decision"),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prepare decision policy: %w", err)
+	}
+	return &Decider{query: pq, reviewGrace: opts.ReviewGrace, rotationGrace: opts.RotationGrace, digest: digest(mods)}, nil
+}
+
+// Policy identifies the rules in force, built-in and custom, as
+// "sha256:" and the hex digest of their file names and parsed text, for
+// audit records to say which policy made a decision.
+func (d *Decider) Policy() string { return d.digest }
+
+// digest hashes the modules in name order.
+func digest(mods map[string]*ast.Module) string {
+	names := make([]string, 0, len(mods))
+	for name := range mods {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, name := range names {
+		fmt.Fprintf(h, "%s\x00%s\x00", name, mods[name])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// decisionModules parses the built-in policy and the user rules in dirs.
+func decisionModules(dirs []string) (map[string]*ast.Module, error) {
+	mods := map[string]*ast.Module{}
+	var errs []error
+	builtin, err := fs.Glob(policyFS, "rego/*.rego")
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range builtin {
+		if strings.HasSuffix(path, "_test.rego") {
+			continue
+		}
+		src, err := policyFS.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read built-in decision policy: %w", err)
+		}
+		name := "builtin/broker/" + strings.TrimPrefix(path, "rego/")
+		if mods[name], err = parseRego(name, src); err != nil {
+			return nil, err
+		}
+	}
+	for _, dir := range dirs {
+		n := 0
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !strings.HasSuffix(path, ".rego") {
+				return nil
+			}
+			n++
+			if strings.HasSuffix(path, "_test.rego") {
+				return nil
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			m, err := parseRego(path, src)
+			if err != nil {
+				errs = append(errs, err)
+				return nil
+			}
+			// One package level below custom: the policy gathers
+			// data.steward.broker.custom[_].deny, and a deny rule any
+			// deeper would silently never apply.
+			if pkg := m.Package.Path.String(); !strings.HasPrefix(pkg, customPrefix) || len(m.Package.Path) != customDepth {
+				errs = append(errs, fmt.Errorf("%s:%d: package %s: decision rules live in a package directly under steward.broker.custom, e.g. package steward.broker.custom.acme",
+					path, m.Package.Location.Row, strings.TrimPrefix(pkg, "data.")))
+				return nil
+			}
+			mods[path] = m
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("decision policy directory %s: %w", dir, err))
+		} else if n == 0 {
+			errs = append(errs, fmt.Errorf("decision policy directory %s: no .rego files", dir))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return mods, nil
+}
+
+// parseRego parses one Rego v1 file.
+func parseRego(name string, src []byte) (*ast.Module, error) {
+	m, err := ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1})
+	if err != nil {
+		return nil, fmt.Errorf("parse Rego: %w", err)
+	}
+	return m, nil
+}
+
+// Decide evaluates the policy for one request. An error (a broken user
+// rule, a cancelled context) is not a decision: the caller must refuse the
+// request.
+func (d *Decider) Decide(ctx context.Context, in Input) (Decision, error) {
+	if in.Workload == nil || in.Identity == nil {
+		return Decision{}, errors.New("decide: workload and identity are required")
+	}
+	if in.Now.IsZero() {
+		in.Now = time.Now()
+	}
+	consumer := workload.MatchConsumer(in.Workload, in.Identity.Consumers)
+	rs, err := d.query.Eval(ctx, rego.EvalParsedInput(d.inputValue(&in, consumer)))
+	if err != nil {
+		return Decision{}, fmt.Errorf("evaluate decision policy: %w", err)
+	}
+	if len(rs) != 1 {
+		return Decision{}, fmt.Errorf("decision policy gave %d results, want 1 (does a custom rule define decision?)", len(rs))
+	}
+	dec, err := decodeDecision(rs[0].Bindings["x"])
+	if err != nil {
+		return Decision{}, err
+	}
+	dec.Consumer = consumer
+	if dec.Allow {
+		dec.Reasons = []Reason{{Code: "allowed", Message: fmt.Sprintf("workload %s is consumer %d of identity %s and no deny rule applies",
+			in.Workload, consumer+1, in.Identity.Name)}}
+	}
+	return dec, nil
+}
+
+// decodeDecision reads the policy's decision object.
+func decodeDecision(v any) (Decision, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return Decision{}, fmt.Errorf("decision policy: decision %v is not an object", v)
+	}
+	allow, ok := obj["allow"].(bool)
+	if !ok {
+		return Decision{}, errors.New("decision policy: decision.allow is not a boolean")
+	}
+	list, _ := obj["reasons"].([]any)
+	dec := Decision{Allow: allow, Reasons: make([]Reason, 0, len(list))}
+	for _, r := range list {
+		o, _ := r.(map[string]any)
+		code, _ := o["code"].(string)
+		msg, _ := o["message"].(string)
+		if msg == "" {
+			return Decision{}, fmt.Errorf("decision policy: reason %v has no message (deny with {\"code\": ..., \"message\": ...} or a string)", r)
+		}
+		if code == "" {
+			code = "custom"
+		}
+		dec.Reasons = append(dec.Reasons, Reason{Code: code, Message: msg})
+	}
+	if allow != (len(dec.Reasons) == 0) {
+		return Decision{}, fmt.Errorf("decision policy: allow is %v with %d reasons", allow, len(dec.Reasons))
+	}
+	sort.Slice(dec.Reasons, func(i, j int) bool {
+		a, b := dec.Reasons[i], dec.Reasons[j]
+		return a.Code < b.Code || a.Code == b.Code && a.Message < b.Message
+	})
+	return dec, nil
+}

@@ -1,0 +1,86 @@
+# METADATA
+# title: Runtime token decision
+# description: |
+#   Decides whether an authenticated workload may obtain a token for an
+#   Identity. The decision allows only when no deny rule applies; every deny
+#   rule adds a reason. Operators add deny rules in their own packages under
+#   steward.broker.custom; those reasons join the built-in ones.
+package steward.broker
+
+# Times in the input are RFC 3339 in UTC ("" for none), so comparing the
+# strings compares the times. The broker computes the ends of the grace
+# periods (review.graceEnds, secret.graceEnds) from its configuration.
+
+# deny holds one {"code", "message"} object per reason to refuse.
+deny contains {
+	"code": "identity_killed",
+	"message": sprintf("identity %s is killed: issuance is blocked until an operator revives it", [input.identity.name]),
+} if {
+	input.killed
+}
+
+deny contains {
+	"code": "identity_retired",
+	"message": sprintf("identity %s is retired", [input.identity.name]),
+} if {
+	input.identity.lifecycle == "retired"
+}
+
+deny contains {
+	"code": "environment_mismatch",
+	"message": sprintf("workload %s asserts no environment; identity %s is for %s (set environment or environmentClaim on its issuer or trust domain)", [input.workload.name, input.identity.name, input.identity.environment]),
+} if {
+	not environment_asserted
+}
+
+deny contains {
+	"code": "environment_mismatch",
+	"message": sprintf("workload %s runs in %s but identity %s is for %s", [input.workload.name, input.workload.environment, input.identity.name, input.identity.environment]),
+} if {
+	environment_asserted
+	input.workload.environment != input.identity.environment
+}
+
+# environment_asserted holds when the workload's issuer or trust domain
+# says which environment it runs in.
+environment_asserted if input.workload.environment != ""
+
+deny contains {
+	"code": "consumer_not_allowed",
+	"message": sprintf("workload %s is not among the consumers of identity %s", [input.workload.name, input.identity.name]),
+} if {
+	not input.consumer
+}
+
+deny contains {
+	"code": "review_overdue",
+	"message": sprintf("review of identity %s was due %s and its grace period ended %s", [input.identity.name, input.review.due, input.review.graceEnds]),
+} if {
+	input.review.graceEnds != ""
+	input.now > input.review.graceEnds
+}
+
+deny contains {
+	"code": "secret_rotation_overdue",
+	"message": sprintf("secret of identity %s was due for rotation %s and its grace period ended %s", [input.identity.name, input.secret.rotationDeadline, input.secret.graceEnds]),
+} if {
+	input.secret.graceEnds != ""
+	input.now > input.secret.graceEnds
+}
+
+# reasons are the built-in and the custom deny reasons. A custom reason may
+# be an object with a code and a message, or a plain message.
+reasons contains r if {
+	some r in deny
+}
+
+reasons contains reason(r) if {
+	some r in data.steward.broker.custom[_].deny
+}
+
+reason(r) := r if is_object(r)
+
+reason(r) := {"code": "custom", "message": r} if is_string(r)
+
+# decision allows when no reason denies.
+decision := {"allow": count(reasons) == 0, "reasons": reasons}
