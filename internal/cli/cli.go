@@ -128,6 +128,7 @@ built-in Rego policy pack and reports findings as a table, JSON, SARIF or Markdo
 		newValidateCmd(env),
 		newPolicyCmd(env),
 		newDiffCmd(env),
+		newSprawlCmd(env),
 		newFakeorgCmd(env),
 		newVersionCmd(env),
 		newSecretCmd(env),
