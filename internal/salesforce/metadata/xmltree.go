@@ -72,12 +72,26 @@ type treeError struct {
 // buildTree decodes data into an element tree. It rejects DTDs, undefined
 // entities, malformed markup, content outside the root element and documents
 // past the depth and element limits.
+//
+// Documents in the shape Salesforce tools write take a fast path (see
+// fastTree); every other document, and every error, goes through
+// encoding/xml.
 func buildTree(data []byte) (*tree, *treeError) {
-	t := &tree{}
 	if line, off, ok := checkUTF8(data); !ok {
 		return nil, &treeError{line, fmt.Errorf("%w at byte offset %d", ErrInvalidUTF8, off)}
 	}
-	d := xml.NewDecoder(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))))
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	if t := fastTree(data); t != nil {
+		return t, nil
+	}
+	return decodeTree(data)
+}
+
+// decodeTree is buildTree with encoding/xml, for valid UTF-8 without a byte
+// order mark.
+func decodeTree(data []byte) (*tree, *treeError) {
+	t := &tree{}
+	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
 	d.CharsetReader = charsetReader
 
