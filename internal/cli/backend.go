@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/steward-dev/steward/internal/audit"
 	"github.com/steward-dev/steward/internal/secrets"
+	"github.com/steward-dev/steward/internal/snapshot"
 	"github.com/steward-dev/steward/internal/store"
 )
 
@@ -45,6 +47,56 @@ func (f *storeFlags) register(cmd *cobra.Command) {
 	p.DurationVar(&f.auditTimeout, "audit-timeout", audit.DefaultTimeout, "fail an operation whose audit record is not durable within this time")
 	p.Int64Var(&f.cpEvery, "checkpoint-every", audit.DefaultCheckpointEvery, "sign an audit checkpoint every this many records")
 	p.DurationVar(&f.cpInterval, "checkpoint-interval", audit.DefaultCheckpointInterval, "sign an audit checkpoint with the first record after this much time")
+}
+
+// registerPosture adds the flags that point check and scan at a store,
+// whose secrets and audit log then join the snapshot. The store is
+// optional there: see addSecretStore.
+func (f *storeFlags) registerPosture(fs *pflag.FlagSet, checkpoints *string) {
+	fs.StringVar(&f.dataDir, "data-dir", "", "also check the secrets and audit log of the Steward store in this directory (default $"+envDataDir+"; PostgreSQL when $"+envPostgresDSN+" is set)")
+	fs.StringVar(checkpoints, "audit-checkpoints", "", "a 'steward audit export' file kept elsewhere whose checkpoints the audit log must match (needs a store)")
+}
+
+// addSecretStore joins the store's secrets and audit log to the snapshot
+// when a store is named by --data-dir, $STEWARD_DATA_DIR or
+// $STEWARD_POSTGRES_DSN; without one the snapshot is left as it is. The
+// store is only read: no key-encryption key is needed and nothing is
+// recorded.
+func (f *storeFlags) addSecretStore(ctx context.Context, env Env, checkpoints string, snap *snapshot.Snapshot) error {
+	if f.dataDir == "" && env.Getenv(envDataDir) == "" && env.Getenv(envPostgresDSN) == "" {
+		if checkpoints != "" {
+			return usageError(errors.New("--audit-checkpoints needs a store"), "pass --data-dir DIR or set $"+envDataDir+" or $"+envPostgresDSN)
+		}
+		return nil
+	}
+	if env.Getenv(envPostgresDSN) == "" {
+		dir := f.dataDir
+		if dir == "" {
+			dir = env.Getenv(envDataDir)
+		}
+		if _, err := os.Stat(filepath.Join(dir, store.SQLiteFile)); err != nil {
+			return usageError(fmt.Errorf("no Steward store in %s: %w", dir, err), "point --data-dir (or $"+envDataDir+") at the directory 'steward secret' uses, or unset both to check without the store")
+		}
+	}
+	var trusted []store.Checkpoint
+	if checkpoints != "" {
+		exp, err := readExport(checkpoints)
+		if err != nil {
+			return err
+		}
+		trusted = exp.Cps
+	}
+	db, err := f.openStore(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := secrets.Posture(ctx, db, trusted)
+	if err != nil {
+		return fmt.Errorf("read the secret store: %w", err)
+	}
+	snap.AddSecretStore(st)
+	return nil
 }
 
 // openStore opens the database: PostgreSQL when the DSN variable is set,

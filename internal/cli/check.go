@@ -27,6 +27,8 @@ type checkOptions struct {
 	keepGoing    bool
 	dumpSnapshot bool
 	verbose      bool
+	store        storeFlags
+	checkpoints  string
 }
 
 func newCheckCmd(env Env) *cobra.Command {
@@ -52,7 +54,10 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
   steward check . --keep-going -o markdown > steward.md
 
   # Add your own rules and see the snapshot they evaluate
-  steward check . --policy policies/ --dump-snapshot`,
+  steward check . --policy policies/ --dump-snapshot
+
+  # Also judge the secrets and audit log in Steward's store
+  steward check . --data-dir /var/lib/steward`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCheck(cmd, env, args, o)
 		},
@@ -66,6 +71,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	f.BoolVar(&o.keepGoing, "keep-going", false, "report invalid input alongside the findings instead of stopping")
 	f.BoolVar(&o.dumpSnapshot, "dump-snapshot", false, "print the snapshot the policy evaluates, as JSON, and exit")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print parse warnings on stderr")
+	o.store.registerPosture(f, &o.checkpoints)
 	return cmd
 }
 
@@ -120,6 +126,9 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 	warned := warnings(md.Warnings)
 	nothingRead := md.Files == 0 && len(inv.Identities) == 0
 	md, inv = nil, nil
+	if err := o.store.addSecretStore(ctx, env, o.checkpoints, snap); err != nil {
+		return err
+	}
 	if o.dumpSnapshot {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")

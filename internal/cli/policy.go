@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -88,6 +89,9 @@ func writeRulesMarkdown(w io.Writer, rules []policy.Rule) error {
 		fmt.Fprintf(&b, "- Default severity: %s\n", r.Severity)
 		if r.Live {
 			b.WriteString("- Needs live org data (`steward scan`)\n")
+		}
+		if slices.Contains(r.Requires, "secretStore") {
+			b.WriteString("- Needs Steward's secret store and audit log (`--data-dir`)\n")
 		}
 		fmt.Fprintf(&b, "- Framework references: %s\n", strings.Join(r.Controls, "; "))
 		fmt.Fprintf(&b, "- Rego package: `data.steward.rules.%s`\n", r.Package)

@@ -38,6 +38,8 @@ type scanOptions struct {
 	maxAPIShare float64
 	loginDays   int
 	basicAuth   bool
+	store       storeFlags
+	checkpoints string
 }
 
 func newScanCmd(env Env) *cobra.Command {
@@ -91,6 +93,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 	f.Float64Var(&o.maxAPIShare, "max-api-share", salesforce.DefaultMaxAPIShare, "stop before using this share of the org's daily API requests")
 	f.IntVar(&o.loginDays, "login-days", discovery.DefaultLoginDays, "days of login history to read")
 	f.BoolVar(&o.basicAuth, "basic-auth", false, "send the client credentials in an HTTP Basic header instead of the form body")
+	o.store.registerPosture(f, &o.checkpoints)
 	return cmd
 }
 
@@ -162,6 +165,9 @@ func runScan(cmd *cobra.Command, env Env, o scanOptions) error {
 	snap := snapshot.Build(snapshot.Sources{Inventory: inv, Metadata: res.Metadata, Org: res.Org, Now: now})
 	if baseline != nil {
 		snap.Expansions = snapshot.Expansions(snapshot.Diff(baseline, snap))
+	}
+	if err := o.store.addSecretStore(ctx, env, o.checkpoints, snap); err != nil {
+		return err
 	}
 	if o.save != "" {
 		if err := writeSnapshot(o.save, snap); err != nil {

@@ -89,17 +89,18 @@ func TestScanFindsLiveProblems(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"NHI-INV-05 Warehouse_Feed",                        // dormant
-		"NHI-RUN-04 marketing.integration@acme.example",    // UI login by a run-as user
-		"NHI-MON-03 Legacy Reporting",                      // tokens, no identity
-		"NHI-REV-02 erp-connector-prod",                    // audit trail: permission set assigned
-		"NHI-RUN-02 erp.integration@acme.example",          // the assigned set holds Modify All Data
-		"NHI-APP-05 Marketing_Sync",                        // IP relaxation read from the org
-		"NHI-INV-01 Legacy_Reporting",                      // client credentials, no identity
-		"NHI-APP-01 integration@acme.example",              // shared run-as user
-		"NHI-RUN-01 marketing.integration@acme.example",    // System Administrator run-as
-		"NHI-ORG-01 https://acme.my.salesforce.com",        // bypass permissions outside the admins
-		"NHI-ORG-02 Standard User",                         // API Enabled on the general profile
+		"NHI-INV-05 Warehouse_Feed",                     // dormant
+		"NHI-INV-06 support-bridge-prod",                // retired, still logging in
+		"NHI-RUN-04 marketing.integration@acme.example", // UI login by a run-as user
+		"NHI-MON-03 Legacy Reporting",                   // tokens, no identity
+		"NHI-REV-02 erp-connector-prod",                 // audit trail: permission set assigned
+		"NHI-RUN-02 erp.integration@acme.example",       // the assigned set holds Modify All Data
+		"NHI-APP-05 Marketing_Sync",                     // IP relaxation read from the org
+		"NHI-INV-01 Legacy_Reporting",                   // client credentials, no identity
+		"NHI-APP-01 integration@acme.example",           // shared run-as user
+		"NHI-RUN-01 marketing.integration@acme.example", // System Administrator run-as
+		"NHI-ORG-01 https://acme.my.salesforce.com",     // bypass permissions outside the admins
+		"NHI-ORG-02 Standard User",                      // API Enabled on the general profile
 	} {
 		if !got[want] {
 			t.Errorf("missing finding %q", want)
@@ -178,5 +179,45 @@ func TestScanBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An Exception naming an OAuth app as its resource accepts NHI-MON-03 for
+// an app people use on purpose.
+func TestScanExceptionForOAuthApp(t *testing.T) {
+	inv := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(exampleDir, "inventory", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("inventory files: %v", err)
+	}
+	for _, f := range files {
+		copyTree(t, f, inv)
+	}
+	writeFile(t, filepath.Join(inv, "oauth-apps.yaml"), `apiVersion: steward.dev/v1alpha1
+kind: Exception
+metadata: {name: legacy-reporting-human-use}
+spec:
+  resource: Legacy Reporting
+  rule: NHI-MON-03
+  reason: Finance analysts use it interactively until the report moves to the data warehouse
+  approvedBy: ciso@acme.example
+  expires: 2027-01-31
+  compensatingControls: [named-users-only, quarterly-review]
+`)
+	url, vars := serveOrg(t, loadAcmeScenario(t))
+	_, stdout, stderr := runWithEnv(t, vars, "scan", "--url", url, "--org-url", "https://acme.my.salesforce.com",
+		"--inventory", inv, "--now", "2026-11-25", "-o", "json")
+	r := decode(t, stdout)
+	for _, f := range r.Findings {
+		if f.Rule == "NHI-MON-03" && f.Resource.Name == "Legacy Reporting" {
+			t.Errorf("NHI-MON-03 on Legacy Reporting not suppressed; stderr:\n%s", stderr)
+		}
+	}
+	suppressed := false
+	for _, f := range r.Suppressed {
+		suppressed = suppressed || (f.Rule == "NHI-MON-03" && f.SuppressedBy == "legacy-reporting-human-use")
+	}
+	if !suppressed {
+		t.Errorf("the exception suppressed nothing: %+v", r.Suppressed)
 	}
 }

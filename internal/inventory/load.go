@@ -379,6 +379,9 @@ func (l *loader) loadDocument(file string, offset int, body ast.Node, fr *fileRe
 	v := reflect.New(t)
 	c.check(body, t, nil, path{at: start}, v.Elem())
 	d := newLoadedDoc(v.Elem().Interface(), Location{File: file, Line: start.line}, c)
+	if d.exception != nil && d.exception.Spec.Identity == "" && d.exception.Spec.Resource == "" && len(c.errs) == 0 {
+		c.add(start, `spec: missing required field "identity" (or "resource", for an exception no identity covers)`)
+	}
 	if len(c.errs) > 0 {
 		fr.errs = append(fr.errs, c.errs...)
 		d.invalid = true

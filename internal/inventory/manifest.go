@@ -47,7 +47,12 @@ func (identityDocument) JSONSchemaExtend(s *jsonschema.Schema) { pinEnvelope(s, 
 func (teamDocument) JSONSchemaExtend(s *jsonschema.Schema) { pinEnvelope(s, KindTeam) }
 
 // JSONSchemaExtend pins apiVersion and kind in the schema.
-func (exceptionDocument) JSONSchemaExtend(s *jsonschema.Schema) { pinEnvelope(s, KindException) }
+func (exceptionDocument) JSONSchemaExtend(s *jsonschema.Schema) {
+	pinEnvelope(s, KindException)
+	if spec, ok := s.Properties.Get("spec"); ok {
+		spec.AnyOf = []*jsonschema.Schema{{Required: []string{"identity"}}, {Required: []string{"resource"}}}
+	}
+}
 
 func pinEnvelope(s *jsonschema.Schema, kind string) {
 	s.Description = "A Steward " + kind + " manifest"

@@ -230,6 +230,8 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		{"short rule number", exceptionDoc("{identity: billing-sync-prod, rule: NHI-RUN-2}"), false},
 		{"lower-case rule", exceptionDoc("{identity: billing-sync-prod, rule: acme-data-01}"), false},
 		{"missing rule", exceptionDoc("{identity: billing-sync-prod}"), false},
+		{"resource instead of identity", exceptionDoc("{resource: Data Loader, rule: NHI-MON-03}"), true},
+		{"neither identity nor resource", exceptionDoc("{rule: NHI-MON-03}"), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -114,7 +114,8 @@ type Exception struct {
 
 // ExceptionSpec is the body of an Exception manifest.
 type ExceptionSpec struct {
-	Identity             string   `json:"identity" yaml:"identity" jsonschema:"required,description=Name of the Identity the exception applies to"`
+	Identity             string   `json:"identity,omitempty" yaml:"identity,omitempty" jsonschema:"description=Name of the Identity the exception applies to; required unless resource is given"`
+	Resource             string   `json:"resource,omitempty" yaml:"resource,omitempty" jsonschema:"description=What the exception accepts when no identity covers it: an OAuth app's name (NHI-MON-03) for an approved human-use app"`
 	Rule                 string   `json:"rule" yaml:"rule" jsonschema:"required,pattern=^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$,description=The rule accepted: a built-in rule ID (NHI-AREA-NN) or a user rule ID (ACME-DATA-01)"`
 	Reason               string   `json:"reason,omitempty" yaml:"reason,omitempty" jsonschema:"description=Why the deviation is accepted"`
 	ApprovedBy           string   `json:"approvedBy,omitempty" yaml:"approvedBy,omitempty" jsonschema:"description=Who approved it"`

@@ -53,7 +53,7 @@ func (l *loader) finish() (*Inventory, error) {
 		id := d.exception.Spec.Identity
 		switch {
 		case l.dangling(d, defined):
-		case kept[id]:
+		case kept[id], id == "" && d.exception.Spec.Resource != "":
 			inv.Exceptions = append(inv.Exceptions, d.exception)
 		}
 	}

@@ -15,9 +15,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -47,15 +49,7 @@ type Options struct {
 // concurrent use.
 type Engine struct {
 	rules   []Rule
-	batches []batch // evaluated concurrently, one per CPU
-}
-
-// batch is a group of rules evaluated by one query. Within a query OPA
-// computes the shared indexes of data.steward.lib once; across queries it
-// does not, so the rules are split into as few batches as there are CPUs.
-type batch struct {
-	rules []*Rule
-	query rego.PreparedEvalQuery
+	queries []rego.PreparedEvalQuery // rules[i]'s finding set is queries[i]
 }
 
 // New loads, parses and compiles the built-in pack and the user rules, and
@@ -78,23 +72,15 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("compile policy: %w", compiler.Errors)
 	}
 	e := &Engine{rules: rules}
-	n := min(runtime.GOMAXPROCS(0), len(rules))
-	for b := range n {
-		var bt batch
-		var refs []string
-		for i := b; i < len(e.rules); i += n {
-			bt.rules = append(bt.rules, &e.rules[i])
-			refs = append(refs, rulesPrefix+e.rules[i].Package+".finding")
-		}
+	for _, r := range e.rules {
 		pq, err := rego.New(
 			rego.Compiler(compiler),
-			rego.Query("x := ["+strings.Join(refs, ", ")+"]"),
+			rego.Query("x := "+rulesPrefix+r.Package+".finding"),
 		).PrepareForEval(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("prepare policy query: %w", err)
 		}
-		bt.query = pq
-		e.batches = append(e.batches, bt)
+		e.queries = append(e.queries, pq)
 	}
 	return e, nil
 }
@@ -110,24 +96,32 @@ type regoFinding struct {
 	Resource Resource
 }
 
-// Evaluate runs every rule against the snapshot, the rules spread over
-// GOMAXPROCS workers. Findings of rules that need live data are dropped
-// when the snapshot has none. Findings accepted by an unexpired Exception
-// move to Result.Suppressed.
+// Evaluate runs every rule against the snapshot, one query per rule, on
+// GOMAXPROCS workers that share one cache (see sharedCache): the indexes of
+// data.steward.lib are built once per evaluation, by the first rule that
+// needs them, and the rules still spread evenly over the CPUs. Rules that
+// need live data, or a capability they require (custom.requires), are
+// skipped when the snapshot lacks it. Findings accepted
+// by an unexpired Exception move to Result.Suppressed.
 func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot) (*Result, error) {
 	input, err := inputValue(snap)
 	if err != nil {
 		return nil, err
 	}
-	found := make([][]Finding, len(e.batches))
-	errs := make([]error, len(e.batches))
+	cache := newSharedCache()
+	found := make([][]Finding, len(e.rules))
+	errs := make([]error, len(e.rules))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for i, b := range e.batches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			found[i], errs[i] = b.eval(ctx, input, snap.Capabilities.Live)
-		}()
+	for range min(runtime.GOMAXPROCS(0), len(e.rules)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(e.rules); i = int(next.Add(1) - 1) {
+				if !e.rules[i].runs(snap.Capabilities) {
+					continue
+				}
+				found[i], errs[i] = e.eval(ctx, i, input, cache)
+			}
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -137,42 +131,32 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot) (*Result
 	for _, f := range found {
 		all = append(all, f...)
 	}
-	res := &Result{Rules: e.Rules()}
+	res := &Result{Rules: slices.DeleteFunc(e.Rules(), func(r Rule) bool { return !r.runs(snap.Capabilities) })}
 	res.Findings, res.Suppressed = suppress(all, snap.Exceptions, snap.Now)
 	return res, nil
 }
 
-// eval runs a batch of rules and completes their findings with each rule's
-// metadata. Findings of live rules are dropped when the snapshot has no live
-// data.
-func (b batch) eval(ctx context.Context, input ast.Value, live bool) ([]Finding, error) {
-	rs, err := b.query.Eval(ctx, rego.EvalParsedInput(input))
+// eval runs rule i and completes its findings with the rule's metadata.
+func (e *Engine) eval(ctx context.Context, i int, input ast.Value, cache *sharedCache) ([]Finding, error) {
+	r := &e.rules[i]
+	rs, err := e.queries[i].Eval(ctx, rego.EvalParsedInput(input), rego.EvalVirtualCache(cache.view()))
 	if err != nil {
-		return nil, fmt.Errorf("evaluate policy: %w", err)
+		return nil, fmt.Errorf("evaluate rule %s: %w", r.ID, err)
 	}
 	if len(rs) != 1 {
-		return nil, fmt.Errorf("evaluate policy: %d results, want 1", len(rs))
+		return nil, fmt.Errorf("evaluate rule %s: %d results, want 1", r.ID, len(rs))
 	}
-	sets, ok := rs[0].Bindings["x"].([]any)
-	if !ok || len(sets) != len(b.rules) {
-		return nil, fmt.Errorf("evaluate policy: unexpected result shape")
+	set, ok := rs[0].Bindings["x"].([]any)
+	if !ok {
+		return nil, fmt.Errorf("rule %s: finding is not a set", r.ID)
 	}
-	var out []Finding
-	for i, r := range b.rules {
-		if r.Live && !live {
-			continue
+	out := make([]Finding, 0, len(set))
+	for _, v := range set {
+		f, err := decodeFinding(v)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 		}
-		set, ok := sets[i].([]any)
-		if !ok {
-			return nil, fmt.Errorf("rule %s: finding is not a set", r.ID)
-		}
-		for _, v := range set {
-			f, err := decodeFinding(v)
-			if err != nil {
-				return nil, fmt.Errorf("rule %s: %w", r.ID, err)
-			}
-			out = append(out, r.finding(f))
-		}
+		out = append(out, r.finding(f))
 	}
 	return out, nil
 }
@@ -233,27 +217,41 @@ func (r *Rule) finding(f regoFinding) Finding {
 // active list. An exception matches on identity and rule; one without an
 // expiry date, or past it, accepts nothing (NHI-REV-03 reports it).
 func suppress(findings []Finding, exceptions []snapshot.Exception, now time.Time) (active, suppressed []Finding) {
-	type key struct{ identity, rule string }
-	valid := map[key]string{}
+	// Unexpired exceptions by rule. An exception names an identity, a
+	// resource (for findings no identity covers, such as an OAuth app in
+	// use), or both; a finding must match every one it names.
+	valid := map[string][]snapshot.Exception{}
 	today := now.UTC().Format(time.DateOnly)
 	for _, x := range exceptions {
-		if x.Expires == "" || x.Expires < today || x.Rule == "NHI-REV-03" {
+		if x.Expires == "" || x.Expires < today || x.Rule == "NHI-REV-03" || (x.Identity == "" && x.Resource == "") {
 			continue
 		}
-		valid[key{x.Identity, x.Rule}] = x.Name
+		valid[x.Rule] = append(valid[x.Rule], x)
 	}
 	active, suppressed = []Finding{}, []Finding{}
 	for _, f := range findings {
-		if f.Identity != nil {
-			if name, ok := valid[key{*f.Identity, f.Rule}]; ok {
-				f.SuppressedBy = name
-				suppressed = append(suppressed, f)
-				continue
-			}
+		if name := acceptedBy(f, valid[f.Rule]); name != "" {
+			f.SuppressedBy = name
+			suppressed = append(suppressed, f)
+			continue
 		}
 		active = append(active, f)
 	}
 	return active, suppressed
+}
+
+// acceptedBy returns the name of the first exception that accepts f.
+func acceptedBy(f Finding, exceptions []snapshot.Exception) string {
+	for _, x := range exceptions {
+		if x.Identity != "" && (f.Identity == nil || *f.Identity != x.Identity) {
+			continue
+		}
+		if x.Resource != "" && f.Resource.Name != x.Resource {
+			continue
+		}
+		return x.Name
+	}
+	return ""
 }
 
 // module is one parsed Rego file.
@@ -402,6 +400,11 @@ func ruleFromAnnotation(a *ast.Annotations) (Rule, error) {
 	str := func(k string) string { s, _ := c[k].(string); return fold(s) }
 	r.ID, r.Severity, r.Remediation = str("id"), str("severity"), str("remediation")
 	r.Live, _ = c["live"].(bool)
+	requires, err := readRequires(c["requires"])
+	if err != nil {
+		return r, fmt.Errorf("rule %s: %w", r.ID, err)
+	}
+	r.Requires = requires
 	if list, ok := c["controls"].([]any); ok {
 		for _, v := range list {
 			if s, ok := v.(string); ok {

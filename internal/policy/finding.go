@@ -48,6 +48,9 @@ type Rule struct {
 	Package     string   `json:"package"`
 	File        string   `json:"file"`
 	Builtin     bool     `json:"builtin"`
+	// Requires names the snapshot capabilities the rule needs
+	// (custom.requires), e.g. secretStore.
+	Requires []string `json:"requires,omitempty"`
 }
 
 // Result is the outcome of evaluating a snapshot.

@@ -3,8 +3,10 @@ package policy
 import (
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,8 +21,11 @@ import (
 // the Go value directly, following the json tags, instead of encoding JSON
 // and parsing it back: on large snapshots that round trip dominated the cost
 // of an evaluation. The result is the same value encoding/json would give.
+//
+// Long slices (the identities, apps and users of a large fleet) are
+// converted in parallel, one chunk per CPU.
 func inputValue(snap *snapshot.Snapshot) (ast.Value, error) {
-	c := converter{strs: make(map[string]*ast.Term)}
+	c := converter{strs: make(map[string]*ast.Term), workers: runtime.GOMAXPROCS(0)}
 	t, err := c.toTerm(reflect.ValueOf(snap))
 	if err != nil {
 		return nil, err
@@ -35,13 +40,25 @@ var timeType = reflect.TypeOf(time.Time{})
 // share one term.
 type converter struct {
 	strs map[string]*ast.Term
+	// base holds the strings of the converter a chunk converter works for,
+	// read-only while chunks are converted.
+	base map[string]*ast.Term
+	// workers is how many goroutines may convert the elements of a long
+	// slice; a converter working on one chunk has none to spare.
+	workers int
 }
+
+// parallelMin is the length from which a slice is converted in parallel.
+const parallelMin = 1024
 
 var nullTerm = ast.NullTerm()
 
 // str returns a term for s, shared with every earlier equal string.
 func (c *converter) str(s string) *ast.Term {
 	if t, ok := c.strs[s]; ok {
+		return t
+	}
+	if t, ok := c.base[s]; ok {
 		return t
 	}
 	t := ast.StringTerm(s)
@@ -79,12 +96,8 @@ func (c *converter) toTerm(v reflect.Value) (*ast.Term, error) {
 			return nullTerm, nil
 		}
 		terms := make([]*ast.Term, v.Len())
-		for i := range terms {
-			e, err := c.toTerm(v.Index(i))
-			if err != nil {
-				return nil, err
-			}
-			terms[i] = e
+		if err := c.elements(v, terms); err != nil {
+			return nil, err
 		}
 		return ast.NewTerm(ast.NewArray(terms...)), nil
 	case reflect.Map:
@@ -128,6 +141,43 @@ func (c *converter) toTerm(v reflect.Value) (*ast.Term, error) {
 		return ast.NewTerm(ast.NewObject(pairs...)), nil
 	}
 	return nil, fmt.Errorf("policy input: cannot convert %s", v.Type())
+}
+
+// elements converts the elements of the slice or array v into terms. A long
+// slice is cut into one chunk per worker, each converted by a converter of
+// its own that reads c's strings but adds new ones to its own cache; the
+// new strings join c's cache once every chunk is done.
+func (c *converter) elements(v reflect.Value, terms []*ast.Term) error {
+	if c.workers < 2 || len(terms) < parallelMin || v.Kind() != reflect.Slice {
+		for i := range terms {
+			e, err := c.toTerm(v.Index(i))
+			if err != nil {
+				return err
+			}
+			terms[i] = e
+		}
+		return nil
+	}
+	size := (len(terms) + c.workers - 1) / c.workers
+	subs := make([]converter, c.workers)
+	errs := make([]error, c.workers)
+	var wg sync.WaitGroup
+	for w := range subs {
+		lo, hi := min(w*size, len(terms)), min((w+1)*size, len(terms))
+		// A few new strings per element: sizing the cache up front spares
+		// growing it step by step.
+		subs[w] = converter{strs: make(map[string]*ast.Term, 4*(hi-lo)), base: c.strs}
+		wg.Go(func() { errs[w] = subs[w].elements(v.Slice(lo, hi), terms[lo:hi]) })
+	}
+	wg.Wait()
+	for _, sub := range subs {
+		for s, t := range sub.strs {
+			if _, ok := c.strs[s]; !ok {
+				c.strs[s] = t
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 type field struct {

@@ -9,10 +9,15 @@ import (
 )
 
 // TestInputMatchesJSON checks that the direct conversion gives the value the
-// JSON encoding of the snapshot would, on compliant and violating snapshots.
+// JSON encoding of the snapshot would, on compliant and violating snapshots,
+// small and large enough to be converted in parallel.
 func TestInputMatchesJSON(t *testing.T) {
-	for _, violating := range []bool{false, true} {
-		s := integrations(50, violating)
+	for _, tc := range []struct {
+		n         int
+		violating bool
+	}{{50, false}, {50, true}, {parallelMin + 500, true}} {
+		violating := tc.violating
+		s := integrations(tc.n, violating)
 		got, err := inputValue(s)
 		if err != nil {
 			t.Fatal(err)
@@ -26,7 +31,7 @@ func TestInputMatchesJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.Compare(want) != 0 {
-			t.Errorf("violating=%v: direct conversion differs from the JSON encoding", violating)
+			t.Errorf("%d integrations, violating=%v: direct conversion differs from the JSON encoding", tc.n, violating)
 		}
 	}
 }

@@ -26,11 +26,11 @@ var builtinRules = []string{
 	"NHI-APP-01", "NHI-APP-02", "NHI-APP-03", "NHI-APP-04", "NHI-APP-05", "NHI-APP-06", "NHI-APP-07",
 	"NHI-ENV-01", "NHI-ENV-02", "NHI-ENV-03",
 	"NHI-INV-01", "NHI-INV-02", "NHI-INV-03", "NHI-INV-05", "NHI-INV-06",
-	"NHI-MON-03",
+	"NHI-MON-01", "NHI-MON-03",
 	"NHI-ORG-01", "NHI-ORG-02",
 	"NHI-REV-01", "NHI-REV-02", "NHI-REV-03",
 	"NHI-RUN-01", "NHI-RUN-02", "NHI-RUN-03", "NHI-RUN-04",
-	"NHI-SEC-01", "NHI-SEC-02",
+	"NHI-SEC-01", "NHI-SEC-02", "NHI-SEC-03",
 }
 
 // liveRules are the built-in rules that need live org data.
@@ -38,6 +38,9 @@ var liveRules = map[string]bool{
 	"NHI-INV-05": true, "NHI-INV-06": true, "NHI-MON-03": true, "NHI-ORG-01": true,
 	"NHI-ORG-02": true, "NHI-REV-02": true, "NHI-RUN-04": true,
 }
+
+// storeRules are the built-in rules that need Steward's secret store.
+var storeRules = map[string]bool{"NHI-MON-01": true, "NHI-SEC-03": true}
 
 const integrationProfile = "Minimum Access - API Only Integrations"
 
@@ -232,6 +235,33 @@ func makeLive(s *snapshot.Snapshot) {
 	}
 }
 
+// wellGovernedStore is wellGoverned checked with Steward's secret store:
+// the secret rotated recently, read only by its consumer workload through
+// the broker, and an audit log that verifies with every record under a
+// checkpoint.
+func wellGovernedStore() *snapshot.Snapshot {
+	s := wellGoverned()
+	addStore(s)
+	return s
+}
+
+// addStore attaches a well-kept secret store to a snapshot of governed
+// integrations.
+func addStore(s *snapshot.Snapshot) {
+	st := &snapshot.SecretStore{Audit: snapshot.AuditLog{
+		OK: true, Records: 120, Head: 120, LastCheckpoint: 120, LastCheckpointAt: at(10, 15, 8),
+	}}
+	for _, id := range s.Identities {
+		c := id.Consumers[0]
+		st.Secrets = append(st.Secrets, snapshot.Secret{
+			Name: id.Credential.SecretRef, Version: 3, Created: at(10, 1, 9), Rotated: at(10, 1, 10), RotatedOn: "2026-10-01",
+			Rotation: "idle", LastRead: at(10, 15, 7), LastReadBy: "workload:" + c.OIDCIssuer + "#" + c.OIDCSubject,
+			Readers: []snapshot.Reader{{Kind: snapshot.ReaderWorkload, ID: c.OIDCIssuer + "#" + c.OIDCSubject, Count: 310, Last: at(10, 15, 7)}},
+		})
+	}
+	s.AddSecretStore(st)
+}
+
 // The names in wellGoverned.
 const (
 	wgIdentity = "billing-sync-prod"
@@ -314,7 +344,7 @@ func describe(findings []Finding) string {
 }
 
 func TestWellGovernedIsSilent(t *testing.T) {
-	for name, s := range map[string]*snapshot.Snapshot{"offline": wellGoverned(), "live": wellGovernedLive()} {
+	for name, s := range map[string]*snapshot.Snapshot{"offline": wellGoverned(), "live": wellGovernedLive(), "store": wellGovernedStore()} {
 		res := evaluate(t, s)
 		if len(res.Findings) != 0 || len(res.Suppressed) != 0 {
 			t.Errorf("%s: a well-governed integration has findings:%s", name, describe(append(res.Findings, res.Suppressed...)))
@@ -334,6 +364,75 @@ func TestLiveRulesNeedLiveData(t *testing.T) {
 			t.Errorf("%s fired without live data:%s", tc.rule, describe(got))
 		}
 	}
+}
+
+// TestStoreRulesNeedTheStore runs the positive cases of the rules that
+// require the secret store with the capability off: they must stay silent.
+func TestStoreRulesNeedTheStore(t *testing.T) {
+	for _, tc := range storeCases {
+		if !storeRules[tc.rule] {
+			continue // NHI-SEC-02 runs on declared dates too
+		}
+		s := wellGoverned()
+		tc.positive(s)
+		s.Capabilities.SecretStore = false
+		if got := of(evaluate(t, s).Findings, tc.rule); len(got) > 0 {
+			t.Errorf("%s fired without the secret store:%s", tc.rule, describe(got))
+		}
+	}
+}
+
+// storeCases violate the rules that read Steward's secret store; each
+// starts from wellGoverned and attaches a store.
+var storeCases = []ruleCase{
+	{
+		rule: "NHI-SEC-02",
+		positive: func(s *snapshot.Snapshot) {
+			addStore(s)
+			// The declared date is fresh, the store's record is not.
+			s.Identities[0].Credential.RotatedAt = "2026-10-10"
+			s.SecretStore.Secrets[0].RotatedOn = "2026-06-01"
+		},
+		kind: "Secret", name: wgSecret, identity: wgIdentity, severity: "medium",
+		negative: func(s *snapshot.Snapshot) {
+			addStore(s)
+			// The declared date is old, the store's record is not.
+			s.Identities[0].Credential.RotatedAt = "2026-01-01"
+		},
+	},
+	{
+		rule: "NHI-SEC-03",
+		positive: func(s *snapshot.Snapshot) {
+			addStore(s)
+			sec := &s.SecretStore.Secrets[0]
+			sec.Readers = append(sec.Readers, snapshot.Reader{Kind: snapshot.ReaderHuman, ID: "ana@acme.com", Count: 1, Last: at(10, 14, 22)})
+		},
+		kind: "Secret", name: wgSecret, identity: wgIdentity, severity: "high",
+		negative: func(s *snapshot.Snapshot) {
+			addStore(s)
+			// An approved break-glass read: an unexpired exception accepts it.
+			sec := &s.SecretStore.Secrets[0]
+			sec.Readers = append(sec.Readers, snapshot.Reader{Kind: snapshot.ReaderHuman, ID: "ana@acme.com", Count: 1, Last: at(10, 14, 22)})
+			x := validException()
+			x.Name, x.Rule, x.Reason = "billing-breakglass-2026-10", "NHI-SEC-03", "Incident INC-4711: the broker was down"
+			s.Exceptions = append(s.Exceptions, x)
+		},
+	},
+	{
+		rule: "NHI-MON-01",
+		positive: func(s *snapshot.Snapshot) {
+			addStore(s)
+			a := &s.SecretStore.Audit
+			a.OK, a.FirstBad, a.Problem = false, 57, "record 57 does not match its hash: it was edited, or records before it were removed or reordered"
+		},
+		kind: "AuditLog", name: "steward", severity: "critical",
+		negative: func(s *snapshot.Snapshot) {
+			addStore(s)
+			// Records written an hour ago wait for the next checkpoint.
+			a := &s.SecretStore.Audit
+			a.Head, a.Records, a.Uncheckpointed, a.OldestUncheckpointed = 123, 123, 3, at(10, 15, 8)
+		},
+	},
 }
 
 // ruleCase violates (positive) or nearly violates (negative) one rule.
@@ -620,7 +719,7 @@ var liveCases = []ruleCase{
 		negative: func(s *snapshot.Snapshot) {
 			s.OAuthApps = append(s.OAuthApps, dataLoader())
 			x := validException()
-			x.Name, x.Rule, x.Resource = "data-loader-human-use", "NHI-MON-03", "Data Loader"
+			x.Name, x.Identity, x.Rule, x.Resource = "data-loader-human-use", "", "NHI-MON-03", "Data Loader"
 			s.Exceptions = append(s.Exceptions, x)
 		},
 	},
@@ -721,7 +820,7 @@ func validException() snapshot.Exception {
 
 func TestRuleCases(t *testing.T) {
 	covered := map[string]bool{}
-	for _, tc := range append(slices.Clone(ruleCases), liveCases...) {
+	for _, tc := range slices.Concat(ruleCases, liveCases, storeCases) {
 		covered[tc.rule] = true
 		start := wellGoverned
 		if tc.live {
@@ -884,6 +983,8 @@ finding contains f if {
 		{"duplicate id", meta("NHI-APP-02", "high") + "package steward.rules.acme_01\n" + body, "NHI-APP-02 is already used"},
 		{"bad severity", meta("ACME-01", "severe") + "package steward.rules.acme_01\n" + body, `severity "severe"`},
 		{"missing controls", strings.Replace(meta("ACME-01", "high"), "#   controls: [CIS 5.5]\n", "", 1) + "package steward.rules.acme_01\n" + body, "custom.controls"},
+		{"unknown capability", meta("ACME-01", "high") + "#   requires: [vault]\npackage steward.rules.acme_01\n" + body, "unknown capability vault"},
+		{"requires not a list", meta("ACME-01", "high") + "#   requires: secretStore\npackage steward.rules.acme_01\n" + body, "custom.requires must be a list"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1028,6 +1129,11 @@ func TestIntegrationsFixture(t *testing.T) {
 	if res := evaluate(t, live); len(res.Findings) != 0 {
 		t.Errorf("governed integrations discovered live have findings:%s", describe(res.Findings))
 	}
+	stored := integrations(50, false)
+	addStore(stored)
+	if res := evaluate(t, stored); len(res.Findings) != 0 {
+		t.Errorf("governed integrations with a secret store have findings:%s", describe(res.Findings))
+	}
 	res := evaluate(t, integrations(50, true))
 	for _, rule := range []string{"NHI-APP-01", "NHI-APP-02", "NHI-APP-05", "NHI-APP-06", "NHI-RUN-02", "NHI-RUN-03", "NHI-SEC-02", "NHI-ENV-01", "NHI-ENV-02", "NHI-REV-01"} {
 		if len(of(res.Findings, rule)) == 0 {
@@ -1081,6 +1187,26 @@ func BenchmarkEvaluateLive(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateStore times one evaluation of 10,000 governed
+// integrations checked with a secret store, so that the store rules run
+// and NHI-SEC-02 reads the store's rotation dates.
+func BenchmarkEvaluateStore(b *testing.B) {
+	e, err := New(context.Background(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := integrations(10000, false)
+	addStore(s)
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := e.Evaluate(context.Background(), s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(res.Findings)), "findings")
+	}
+}
+
 // BenchmarkInput times the conversion of a snapshot of 10,000 integrations
 // to the policy input.
 func BenchmarkInput(b *testing.B) {
@@ -1109,7 +1235,7 @@ func TestOfflineResultListsOfflineRules(t *testing.T) {
 		if s.Capabilities.Live {
 			want = len(liveRules)
 		}
-		if n != want || len(res.Rules) != len(builtinRules)-len(liveRules)+want {
+		if n != want || len(res.Rules) != len(builtinRules)-len(liveRules)-len(storeRules)+want {
 			t.Errorf("%s: %d rules listed, %d of them live; want %d live", name, len(res.Rules), n, want)
 		}
 	}

@@ -48,6 +48,9 @@ func Build(src Sources) *Snapshot {
 	s.Capabilities.Inventory = len(inv.Identities)+len(inv.Teams)+len(inv.Exceptions) > 0
 	s.Capabilities.Metadata = md.Files > 0
 
+	// Sized up front: on a large fleet, growing these slices of large
+	// structs by appending cost more than filling them.
+	s.Identities = make([]Identity, 0, len(inv.Identities))
 	for _, id := range inv.Identities {
 		s.Identities = append(s.Identities, identityFrom(id))
 	}
@@ -64,6 +67,7 @@ func Build(src Sources) *Snapshot {
 			Name:                 x.Metadata.Name,
 			Location:             Location(x.Location),
 			Identity:             x.Spec.Identity,
+			Resource:             x.Spec.Resource,
 			Rule:                 x.Spec.Rule,
 			Reason:               x.Spec.Reason,
 			ApprovedBy:           x.Spec.ApprovedBy,
@@ -72,6 +76,7 @@ func Build(src Sources) *Snapshot {
 		})
 	}
 
+	s.Apps = make([]App, 0, len(md.ConnectedApps)+len(md.ECAs))
 	for _, ca := range md.ConnectedApps {
 		s.Apps = append(s.Apps, appFromConnectedApp(ca))
 	}

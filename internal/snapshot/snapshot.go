@@ -30,6 +30,10 @@ type Snapshot struct {
 	// Expansions are the changes against a baseline snapshot that widen
 	// access (see Diff and Expansions).
 	Expansions []Change `json:"expansions,omitempty"`
+
+	// SecretStore is what Steward's secret store and audit log say; nil
+	// unless a store was given. See secrets.go.
+	SecretStore *SecretStore `json:"secretStore,omitempty"`
 }
 
 // Capabilities says which kinds of data the snapshot holds, so that rules

@@ -5,8 +5,9 @@
 #   UNC6040 pattern); integrations nobody registered do the same quietly.
 #   Live data only: an app seen holding OAuth tokens or logging users in
 #   (OauthToken, LoginHistory, the OAuth usage resource) that no inventoried
-#   identity covers is reported. An approved human-use app is allow-listed
-#   with an unexpired Exception for NHI-MON-03 whose resource names the app.
+#   identity covers is reported. An approved human-use app is accepted
+#   with an Exception for NHI-MON-03 whose resource names the app: the
+#   finding is then listed as suppressed until the exception expires.
 # custom:
 #   id: NHI-MON-03
 #   severity: high
@@ -24,14 +25,6 @@ package steward.rules.nhi_mon_03
 
 import data.steward.lib
 
-# Apps allow-listed by an unexpired Exception, by name.
-allowed := {x.resource |
-	some x in input.exceptions
-	x.rule == "NHI-MON-03"
-	object.get(x, "resource", "") != ""
-	x.expires >= lib.today
-}
-
 finding contains f if {
 	input.capabilities.live
 	some oa in input.oauthApps
@@ -40,7 +33,6 @@ finding contains f if {
 	not oa.identities[0]
 	count(object.get(lib.identities_by_app, oa.name, [])) == 0
 	count(object.get(lib.identities_by_app, oa.app, [])) == 0
-	not oa.name in allowed
 	f := {
 		"message": sprintf("OAuth app %s is in use%s but no inventoried identity covers it", [oa.name, details(oa)]),
 		"identity": user_identity(oa),

@@ -44,18 +44,6 @@ test_app_authorised_by_a_run_as_user_names_its_identity if {
 	f.identity == "erp-sync-prod"
 }
 
-exception(expires) := {"name": "data-loader", "identity": "erp-sync-prod", "rule": "NHI-MON-03", "resource": "Data Loader", "expires": expires}
-
-test_unexpired_exception_allows if {
-	count(eval([loader], [exception("2026-10-15")])) == 0
-}
-
-test_expired_or_other_exception_does_not_allow if {
-	count(eval([loader], [exception("2026-10-14")])) == 1
-	count(eval([loader], [object.union(exception("2026-12-31"), {"rule": "NHI-RUN-02"})])) == 1
-	count(eval([loader], [object.remove(exception("2026-12-31"), ["resource"])])) == 1
-}
-
 test_null_lists_from_the_org_still_fire if {
 	bare := {"name": "Data Loader", "sources": null, "users": null, "tokens": 0, "app": "", "identities": null}
 	fs := eval([bare], [])

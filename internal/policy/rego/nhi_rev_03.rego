@@ -32,17 +32,34 @@ finding contains f if {
 	problems := [p | some p in problems_of(x); p != null]
 	count(problems) > 0
 	f := {
-		"message": sprintf("Exception %s (%s for identity %s) %s", [x.name, x.rule, x.identity, concat("; ", [text | some [_, text] in problems])]),
+		"message": sprintf("Exception %s (%s for %s) %s", [x.name, x.rule, subject(x), concat("; ", [text | some [_, text] in problems])]),
 		"severity": lib.max_severity({sev | some [sev, _] in problems}),
-		"identity": x.identity,
-		"resource": {
-			"kind": "Identity",
-			"name": x.identity,
+		"identity": identity(x),
+		"resource": object.union(target(x), {
 			"file": object.get(x, ["location", "file"], ""),
 			"line": object.get(x, ["location", "line"], 0),
-		},
+		}),
 	}
 }
+
+# An exception names an identity, or a resource no identity covers (an
+# OAuth app in use, for NHI-MON-03).
+for_resource(x) if {
+	lib.blank(object.get(x, "identity", ""))
+	not lib.blank(object.get(x, "resource", ""))
+}
+
+subject(x) := sprintf("resource %s", [x.resource]) if for_resource(x)
+
+else := sprintf("identity %s", [x.identity])
+
+identity(x) := null if for_resource(x)
+
+else := x.identity
+
+target(x) := {"kind": "Exception", "name": x.name} if for_resource(x)
+
+else := {"kind": "Identity", "name": x.identity}
 
 problems_of(x) := [
 	no_expiry(x),
@@ -77,6 +94,7 @@ few_controls(x) := ["medium", sprintf("lists %d compensating controls, fewer tha
 } else := null
 
 unknown_identity(x) := ["medium", "names an identity no Identity manifest defines"] if {
+	not for_resource(x)
 	not lib.identity_by_name[x.identity]
 } else := null
 

@@ -50,3 +50,18 @@ test_exception_for_this_rule_fires if {
 	some f in fs
 	contains(f.message, "targets NHI-REV-03")
 }
+
+test_exception_for_a_resource_names_no_identity if {
+	x := {
+		"name": "data-loader-human-use", "identity": "", "resource": "Data Loader", "rule": "NHI-MON-03",
+		"reason": "Analysts", "approvedBy": "ciso@acme.com", "expires": "2020-01-31",
+		"compensatingControls": ["a", "b"], "location": {"file": "x.yaml", "line": 3},
+	}
+	fs := data.steward.rules.nhi_rev_03.finding with input as {"exceptions": [x], "identities": [], "now": "2026-10-14T00:00:00Z"}
+	fs == {{
+		"message": "Exception data-loader-human-use (NHI-MON-03 for resource Data Loader) expired on 2020-01-31 and no longer accepts findings",
+		"severity": "high",
+		"identity": null,
+		"resource": {"kind": "Exception", "name": "data-loader-human-use", "file": "x.yaml", "line": 3},
+	}}
+}

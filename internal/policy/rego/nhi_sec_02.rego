@@ -8,9 +8,13 @@
 #   overdue secret, and raises it to high once it is overdue by more than a
 #   whole period again.
 #
-#   Age is counted from spec.credential.rotatedAt; an identity that records
-#   no rotation date is not judged on age. Retired identities are skipped:
-#   their secret should no longer exist (NHI-INV-06).
+#   Age is counted from the day the secret's active version became active
+#   in Steward's secret store when check or scan is given the store
+#   (--data-dir); the store's own record wins. Otherwise, or when the store
+#   holds no active version of the identity's secret, it is counted from
+#   spec.credential.rotatedAt, and an identity that records no rotation
+#   date is not judged on age. Retired identities are skipped: their secret
+#   should no longer exist (NHI-INV-06).
 # custom:
 #   id: NHI-SEC-02
 #   severity: medium
@@ -46,16 +50,45 @@ warn_before := {days: lib.date_before(ceil((effective_period(days) * 8) / 10) - 
 	some days in {id.credential.rotationDays | some id in input.identities}
 }
 
+# The secret store's record of each identity's secret: identity name →
+# secret, for the secrets with an active version. Empty without a store.
+store_secret := {name: s |
+	some s in input.secretStore.secrets
+	s.rotatedOn != ""
+	some name in s.identities
+}
+
+# Age from the declared date, for identities the store has no record of.
 finding contains f if {
 	some id in input.identities
 	id.credential.rotatedAt < warn_before[id.credential.rotationDays]
 	rotated := id.credential.rotatedAt
 	rotated != ""
+	not store_secret[id.name]
 	not lib.retired(id)
 	p := period(id)
 	age := lib.days_since(rotated)
 	f := {
-		"message": age_message(id, rotated, age, p),
+		"message": age_message(sprintf("The secret of identity %s", [id.name]), rotated, age, p),
+		"severity": age_severity(age, p),
+		"identity": id.name,
+		"resource": secret_resource(id),
+	}
+}
+
+# Age from the secret store's record.
+finding contains f if {
+	some s in input.secretStore.secrets
+	s.rotatedOn != ""
+	some name in s.identities
+	id := lib.identity_by_name[name]
+	s.rotatedOn < warn_before[id.credential.rotationDays]
+	not lib.retired(id)
+	p := period(id)
+	age := lib.days_since(s.rotatedOn)
+	subject := sprintf("The secret of identity %s (version %d in Steward's secret store)", [id.name, s.version])
+	f := {
+		"message": age_message(subject, s.rotatedOn, age, p),
 		"severity": age_severity(age, p),
 		"identity": id.name,
 		"resource": secret_resource(id),
@@ -77,11 +110,11 @@ finding contains f if {
 	}
 }
 
-age_message(id, rotated, age, p) := sprintf("The secret of identity %s was last rotated on %s, %s ago: %s past its %d-day rotation period", [id.name, rotated, lib.days_text(age), lib.days_text(age - p), p]) if {
+age_message(subject, rotated, age, p) := sprintf("%s was last rotated on %s, %s ago: %s past its %d-day rotation period", [subject, rotated, lib.days_text(age), lib.days_text(age - p), p]) if {
 	age > p
-} else := sprintf("The secret of identity %s was last rotated on %s, %s ago: rotation is due today (period %d days)", [id.name, rotated, lib.days_text(age), p]) if {
+} else := sprintf("%s was last rotated on %s, %s ago: rotation is due today (period %d days)", [subject, rotated, lib.days_text(age), p]) if {
 	age == p
-} else := sprintf("The secret of identity %s was last rotated on %s, %s ago: rotation is due in %s (period %d days)", [id.name, rotated, lib.days_text(age), lib.days_text(p - age), p])
+} else := sprintf("%s was last rotated on %s, %s ago: rotation is due in %s (period %d days)", [subject, rotated, lib.days_text(age), lib.days_text(p - age), p])
 
 age_severity(age, p) := "high" if {
 	age > 2 * p

@@ -92,3 +92,41 @@ test_overdue_starts_after_the_period if {
 	g.severity == "medium"
 	g.message == "The secret of identity billing-sync-prod was last rotated on 2026-07-16, 91 days ago: 1 day past its 90-day rotation period"
 }
+
+store_secret(rotated_on) := {
+	"name": "salesforce/billing-sync-prod", "identities": ["billing-sync-prod"], "version": 4,
+	"rotatedOn": rotated_on, "rotation": "idle", "readers": [],
+}
+
+eval_with_store(id, secret) := fs if {
+	fs := nhi_sec_02.finding with input as {"now": now, "identities": [id], "secretStore": {"secrets": [secret]}}
+}
+
+test_store_record_wins_over_an_old_declared_date if {
+	count(eval_with_store(identity("2026-01-01", 90), store_secret("2026-10-01"))) == 0
+}
+
+test_store_record_wins_over_a_fresh_declared_date if {
+	fs := eval_with_store(identity("2026-10-10", 90), store_secret("2026-06-01"))
+	fs == {{
+		"message": "The secret of identity billing-sync-prod (version 4 in Steward's secret store) was last rotated on 2026-06-01, 136 days ago: 46 days past its 90-day rotation period",
+		"severity": "medium",
+		"identity": "billing-sync-prod",
+		"resource": {"kind": "Secret", "name": "salesforce/billing-sync-prod", "file": "ids.yaml", "line": 3},
+	}}
+}
+
+test_store_record_judges_an_identity_without_a_declared_date if {
+	some f in eval_with_store(identity("", 90), store_secret("2026-06-01"))
+	f.severity == "medium"
+}
+
+test_store_without_an_active_version_falls_back_to_the_declared_date if {
+	some f in eval_with_store(identity("2026-06-01", 90), store_secret(""))
+	startswith(f.message, "The secret of identity billing-sync-prod was last rotated on 2026-06-01")
+}
+
+test_store_secret_of_another_identity_is_ignored if {
+	other := object.union(store_secret("2026-01-01"), {"identities": ["other-prod"]})
+	count(eval_with_store(identity("2026-10-01", 90), other)) == 0
+}
