@@ -133,6 +133,9 @@ built-in Rego policy pack and reports findings as a table, JSON, SARIF or Markdo
 		newVersionCmd(env),
 		newSecretCmd(env),
 		newAuditCmd(env),
+		newServeCmd(env),
+		newDevCmd(env),
+		newKillCmd(env),
 	)
 	return root
 }

@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const serveManifest = `apiVersion: steward.dev/v1alpha1
+kind: Team
+metadata: {name: erp}
+spec:
+  members: [kim@acme.example]
+---
+apiVersion: steward.dev/v1alpha1
+kind: Identity
+metadata:
+  name: erp-connector-prod
+spec:
+  service: erp-connector
+  owner: erp
+  environment: production
+  criticality: high
+  purpose: Post orders from the ERP
+  salesforce:
+    url: https://acme.my.salesforce.com
+    app: Erp_Connector
+    runAs: erp.integration@acme.example
+  credential:
+    secret: erp-connector-prod
+  consumers:
+    - oidc: {issuer: %s, subject: "repo:acme/erp:environment:prod"}
+`
+
+// TestServe runs 'steward serve' against an emulated org, a local issuer and
+// a store filled by 'steward secret put', and exchanges a JWT for a token.
+func TestServe(t *testing.T) {
+	e := newStoreEnv(t)
+	sc, err := fakeorg.LoadScenario(filepath.Join(repoRoot(t), "examples/acme/org/scenario.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := fakeorg.New(sc, fakeorg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgTS := httptest.NewTLSServer(org)
+	defer orgTS.Close()
+	caFile := filepath.Join(e.dir, "org-ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: orgTS.Certificate().Raw}), 0o600)
+	id, secret, _ := sc.Credentials("Erp_Connector")
+	e.must(fmt.Sprintf(`{"url": %q, "consumerKey": %q, "consumerSecret": %q}`, orgTS.URL, id, secret), "secret", "put", "erp-connector-prod")
+
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	}))
+	defer jwks.Close()
+	inv := filepath.Join(e.dir, "inventory")
+	os.MkdirAll(inv, 0o755)
+	os.WriteFile(filepath.Join(inv, "erp.yaml"), []byte(fmt.Sprintf(serveManifest, jwks.URL)), 0o600)
+	config := filepath.Join(e.dir, "steward.yaml")
+	os.WriteFile(config, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
+inventory: [%s]
+upstream: {caFile: %s, maxRetries: -1}
+issuers:
+  - {issuer: %s, jwksURL: %s, audiences: [steward], environment: production}
+`, inv, caFile, jwks.URL, jwks.URL)), 0o600)
+	e.vars["STEWARD_DEV"] = "true"
+	e.vars["STEWARD_ADMIN_TOKEN"] = strings.Repeat("a1", 20)
+
+	var stdout, stderr syncBuffer
+	env := Env{
+		Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
+		Getenv: func(k string) string { return e.vars[k] }, Now: time.Now, IsTerminal: func(io.Writer) bool { return false },
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, []string{"serve", "--config", config}, env) }()
+	addr := regexp.MustCompile(`listening on (https://\S+)`)
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", stderr.String())
+		}
+	}
+
+	now := time.Now()
+	claims, _ := json.Marshal(map[string]any{"iss": jwks.URL, "sub": "repo:acme/erp:environment:prod", "aud": "steward", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
+	obj, _ := signer.Sign(claims)
+	jwt, _ := obj.CompactSerialize()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.PostForm(base+"/v1/token", url.Values{
+		"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {jwt}, "audience": {"erp-connector-prod"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+		Error       string `json:"error_description"`
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || out.AccessToken == "" {
+		t.Errorf("token: %d %+v\n%s", resp.StatusCode, out, stderr.String())
+	}
+
+	// steward kill: issuance stops, the token handed out is revoked.
+	code, killOut, killErr := e.run("", "kill", "erp-connector-prod", "--broker", base, "--insecure")
+	if code != 0 || !strings.Contains(killOut, "killed erp-connector-prod: issuance blocked, 1 token(s) revoked") {
+		t.Errorf("kill: exit %d\n%s%s", code, killOut, killErr)
+	}
+	resp, err = client.PostForm(base+"/v1/token", url.Values{
+		"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {jwt}, "audience": {"erp-connector-prod"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("token after kill: %d, want 403", resp.StatusCode)
+	}
+	if code, out, _ := e.run("", "kill", "erp-connector-prod", "--lift", "--broker", base, "--insecure", "-o", "json"); code != 0 || !strings.Contains(out, `"killed":false`) {
+		t.Errorf("lift: exit %d %s", code, out)
+	}
+	if code, _, errOut := e.run("", "kill", "nobody", "--broker", base, "--insecure"); code != 2 || !strings.Contains(errOut, "no identity named nobody") {
+		t.Errorf("kill of an unknown identity: exit %d %s", code, errOut)
+	}
+	wrong := filepath.Join(e.dir, "wrong.token")
+	os.WriteFile(wrong, []byte(strings.Repeat("b2", 20)), 0o600)
+	if code, _, errOut := e.run("", "kill", "erp-connector-prod", "--broker", base, "--insecure", "--token-file", wrong); code != 2 || !strings.Contains(errOut, "admin token") {
+		t.Errorf("kill with a wrong token: exit %d %s, want 2", code, errOut)
+	}
+
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d after SIGTERM:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	logs := stderr.String()
+	for _, leak := range []string{secret, out.AccessToken, jwt, strings.Repeat("a1", 20)} {
+		if leak != "" && strings.Contains(logs+stdout.String(), leak) {
+			t.Error("serve's output holds a secret, token or JWT")
+		}
+	}
+}
