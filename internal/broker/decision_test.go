@@ -16,6 +16,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/format"
 	"github.com/open-policy-agent/opa/v1/tester"
 
+	"github.com/steward-dev/steward/internal/repotest"
 	"github.com/steward-dev/steward/internal/snapshot"
 	"github.com/steward-dev/steward/internal/workload"
 )
@@ -378,7 +379,7 @@ func TestPolicyIsFormatted(t *testing.T) {
 // TestExamplePolicy loads the custom rules shipped in examples/ and runs
 // their Rego tests against the built-in policy.
 func TestExamplePolicy(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "examples", "broker-policy")
+	dir := filepath.Join(repotest.Root(t), "examples", "broker-policy")
 	newDecider(t, DecisionOptions{Dirs: []string{dir}})
 	mods, err := decisionModules([]string{dir})
 	if err != nil {
@@ -410,24 +411,5 @@ func TestExamplePolicy(t *testing.T) {
 	}
 	if n == 0 {
 		t.Error("ran no Rego test")
-	}
-}
-
-// repoRoot walks up from the package directory to the module root.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
 	}
 }

@@ -24,6 +24,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/steward-dev/steward/internal/repotest"
 	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
 )
 
@@ -74,7 +75,7 @@ spec:
 // a store filled by 'steward secret put', and exchanges a JWT for a token.
 func TestServe(t *testing.T) {
 	e := newStoreEnv(t)
-	sc, err := fakeorg.LoadScenario(filepath.Join(repoRoot(t), "examples/acme/org/scenario.yaml"))
+	sc, err := fakeorg.LoadScenario(filepath.Join(repotest.Root(t), "examples/acme/org/scenario.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

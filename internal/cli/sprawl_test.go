@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/steward-dev/steward/internal/repotest"
 	"github.com/steward-dev/steward/internal/sprawl"
 	"github.com/steward-dev/steward/internal/sprawl/sprawltest"
 )
@@ -174,30 +175,11 @@ func TestSprawlAllowList(t *testing.T) {
 	}
 }
 
-// repoRoot finds the repository root by walking up to go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
-
 // TestSprawlCorpus scans the real-world metadata corpus: the two real
 // consumer keys are reported, the placeholder key and the references to a
 // Consumer_Secret__c field without a value are not.
 func TestSprawlCorpus(t *testing.T) {
-	corpus := filepath.Join(repoRoot(t), "..", "shared", "corpus")
+	corpus := filepath.Join(repotest.Root(t), "..", "shared", "corpus")
 	if _, err := os.Stat(corpus); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("corpus not present in CI: %v", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/steward-dev/steward/internal/discovery"
 	"github.com/steward-dev/steward/internal/inventory"
 	"github.com/steward-dev/steward/internal/policy"
+	"github.com/steward-dev/steward/internal/repotest"
 	"github.com/steward-dev/steward/internal/salesforce"
 	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
 	"github.com/steward-dev/steward/internal/snapshot"
@@ -24,25 +24,6 @@ import (
 
 // now is the emulator's clock and the snapshot's time in these tests.
 var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-
-// repoRoot finds the repository root from the package directory.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
 
 // startOrg serves a scenario on loopback and returns a client signed in
 // with the scenario's scanner app, and the server for fault injection.
@@ -67,7 +48,7 @@ func startOrg(t testing.TB, sc *fakeorg.Scenario) (*salesforce.Client, *fakeorg.
 
 func acmeScenario(t testing.TB) *fakeorg.Scenario {
 	t.Helper()
-	sc, err := fakeorg.LoadScenario(filepath.Join(repoRoot(t), "examples/acme/org/scenario.yaml"))
+	sc, err := fakeorg.LoadScenario(filepath.Join(repotest.Root(t), "examples/acme/org/scenario.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +60,7 @@ func acmeScenario(t testing.TB) *fakeorg.Scenario {
 func scanAcme(t *testing.T) (*snapshot.Snapshot, *policy.Result) {
 	t.Helper()
 	c, _ := startOrg(t, acmeScenario(t))
-	inv, err := inventory.Load([]string{filepath.Join(repoRoot(t), "examples/acme/inventory")}, inventory.Options{})
+	inv, err := inventory.Load([]string{filepath.Join(repotest.Root(t), "examples/acme/inventory")}, inventory.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,6 +28,7 @@ import (
 	"github.com/steward-dev/steward/internal/audit"
 	"github.com/steward-dev/steward/internal/broker"
 	"github.com/steward-dev/steward/internal/httpapi"
+	"github.com/steward-dev/steward/internal/repotest"
 	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
 	"github.com/steward-dev/steward/internal/secrets"
 	"github.com/steward-dev/steward/internal/snapshot"
@@ -169,29 +169,12 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if dir == filepath.Dir(dir) {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
-
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{exchanges: &atomic.Int64{}, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
 
-	sc, err := fakeorg.LoadScenario(filepath.Join(repoRoot(t), "examples/acme/org/scenario.yaml"))
+	sc, err := fakeorg.LoadScenario(filepath.Join(repotest.Root(t), "examples/acme/org/scenario.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,25 +19,9 @@ import (
 
 	"github.com/steward-dev/steward/internal/audit"
 	"github.com/steward-dev/steward/internal/httpapi"
+	"github.com/steward-dev/steward/internal/repotest"
 	"github.com/steward-dev/steward/internal/secrets"
 )
-
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if dir == filepath.Dir(dir) {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
 
 func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
@@ -162,7 +146,7 @@ dev: true
 inventory: [%s]
 issuers:
   - {issuer: %s, jwksURL: %s, audiences: [steward]}
-`, filepath.Join(repoRoot(t), "examples/acme/inventory"), jwks.URL, jwks.URL)
+`, filepath.Join(repotest.Root(t), "examples/acme/inventory"), jwks.URL, jwks.URL)
 	getenv := env(map[string]string{EnvAdminToken: adminToken})
 	cfg, err := ParseConfig("steward.yaml", []byte(yml), getenv)
 	if err != nil {

@@ -13,35 +13,17 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/steward-dev/steward/internal/repotest"
 	"github.com/steward-dev/steward/internal/salesforce"
 	"github.com/steward-dev/steward/internal/salesforce/metadata"
 )
-
-// repoRoot walks up from the package directory to the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-}
 
 // TestJSforceFidelity runs the jsforce client against the emulator: a
 // client-credentials login, a query paged both by hand (queryMore) and by
 // jsforce (autoFetch), listMetadata and readMetadata of connected apps. What
 // jsforce reads must be what the scenario holds.
 func TestJSforceFidelity(t *testing.T) {
-	tool := filepath.Join(repoRoot(t), "tools", "jsforce")
+	tool := filepath.Join(repotest.Root(t), "tools", "jsforce")
 	if _, err := os.Stat(filepath.Join(tool, "node_modules", "jsforce")); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("tools/jsforce/node_modules is missing; CI must run (cd tools/jsforce && npm ci) first")
