@@ -249,12 +249,16 @@ func TestDiscoverRecoversFromOneExpiredSession(t *testing.T) {
 func TestDiscoverEmptyOrg(t *testing.T) {
 	sc := fakeorg.Generate(0, 1, 1)
 	c, _ := startOrg(t, sc)
-	res, err := discovery.Discover(context.Background(), c, discovery.Options{Now: now})
+	var steps []string
+	res, err := discovery.Discover(context.Background(), c, discovery.Options{Now: now, Progress: func(s string) { steps = append(steps, s) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := len(res.Metadata.ConnectedApps) + len(res.Metadata.ECAs); n != 1 {
 		t.Errorf("apps = %d, want only the scanner's", n)
+	}
+	if len(steps) != discovery.Steps {
+		t.Errorf("progress reported %d steps, discovery.Steps says %d: %v", len(steps), discovery.Steps, steps)
 	}
 }
 
