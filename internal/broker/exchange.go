@@ -15,6 +15,7 @@ import (
 	"github.com/steward-dev/steward/internal/audit"
 	"github.com/steward-dev/steward/internal/salesforce"
 	"github.com/steward-dev/steward/internal/secrets"
+	"github.com/steward-dev/steward/internal/store"
 )
 
 // Exchanger defaults.
@@ -101,7 +102,12 @@ func NewExchanger(cfg ExchangeConfig) (*Exchanger, error) {
 	return &Exchanger{cfg: cfg, breakers: map[string]*gobreaker.CircuitBreaker[*salesforce.Token]{}, orgs: map[string]string{}}, nil
 }
 
-// Mint reads identity's bundle and exchanges it for a token. Errors match
+// Mint reads identity's active bundle and exchanges it for a token. If the
+// org refuses the active version's credentials (invalid_client or
+// invalid_client_id) while a replaced version is still within its overlap
+// window, Mint retries once with that version: a rotation the org has not
+// caught up with yet does not stop the identity's workloads. Each read is
+// audited by the secret store, and the fallback is logged. Errors match
 // ErrUnavailable when the org could not be reached or failed, and
 // ErrRefused when it refused the credentials; neither holds a secret.
 func (x *Exchanger) Mint(ctx context.Context, identity string) (Grant, error) {
@@ -113,18 +119,16 @@ func (x *Exchanger) Mint(ctx context.Context, identity string) (Grant, error) {
 	if ok && x.breaker(known).State() == gobreaker.StateOpen {
 		return Grant{}, fmt.Errorf("%w: circuit breaker for %s is open after repeated failures", ErrUnavailable, known)
 	}
-	client, base, err := x.client(ctx, identity)
+	client, base, m, err := x.client(ctx, identity, 0)
 	if err != nil {
 		return Grant{}, err
 	}
-	tok, err := x.breaker(base).Execute(func() (*salesforce.Token, error) {
-		begin := time.Now()
-		tok, err := client.Token(ctx)
-		if x.cfg.OnExchange != nil {
-			x.cfg.OnExchange(time.Since(begin), err)
+	tok, err := x.exchange(ctx, client, base)
+	if badClient(err) {
+		if ptok, ok := x.fallback(ctx, identity, m.Version); ok {
+			tok, err = ptok, nil
 		}
-		return tok, err
-	})
+	}
 	switch {
 	case err == nil:
 		return Grant{AccessToken: tok.AccessToken, InstanceURL: tok.InstanceURL, IssuedAt: tok.IssuedAt}, nil
@@ -137,10 +141,78 @@ func (x *Exchanger) Mint(ctx context.Context, identity string) (Grant, error) {
 	}
 }
 
+// exchange runs one client-credentials exchange through the org's breaker.
+func (x *Exchanger) exchange(ctx context.Context, client *salesforce.Client, base string) (*salesforce.Token, error) {
+	return x.breaker(base).Execute(func() (*salesforce.Token, error) {
+		begin := time.Now()
+		tok, err := client.Token(ctx)
+		if x.cfg.OnExchange != nil {
+			x.cfg.OnExchange(time.Since(begin), err)
+		}
+		return tok, err
+	})
+}
+
+// badClient tells whether the org refused the consumer key or secret.
+func badClient(err error) bool {
+	return errors.Is(err, salesforce.ErrInvalidClient) || errors.Is(err, salesforce.ErrInvalidClientID)
+}
+
+// VersionLister lists a secret's versions. A SecretReader that is one too
+// (*secrets.Store is) lets the Exchanger fall back to the version a
+// rotation replaced.
+type VersionLister interface {
+	History(ctx context.Context, identity string) ([]secrets.Metadata, error)
+}
+
+// fallback exchanges the version the active one replaced, if there is one
+// still in its overlap window, and logs that it did.
+func (x *Exchanger) fallback(ctx context.Context, identity string, active int) (*salesforce.Token, bool) {
+	prev, ok := x.previous(ctx, identity, active)
+	if !ok {
+		return nil, false
+	}
+	client, base, _, err := x.client(ctx, identity, prev)
+	if err != nil {
+		return nil, false
+	}
+	tok, err := x.exchange(ctx, client, base)
+	if err != nil {
+		return nil, false
+	}
+	if x.cfg.Logger != nil {
+		x.cfg.Logger.Warn("the org refused the active secret; served with the previous version during its overlap window",
+			"identity", identity, "active_version", active, "served_version", prev)
+	}
+	return tok, true
+}
+
+// previous returns the newest retired version below active that is not
+// deleted or destroyed, if the secret reader can list versions. Whether its
+// overlap window is still open is the secret store's to decide when it is
+// read.
+func (x *Exchanger) previous(ctx context.Context, identity string, active int) (int, bool) {
+	l, ok := x.cfg.Secrets.(VersionLister)
+	if !ok {
+		return 0, false
+	}
+	vs, err := l.History(ctx, identity)
+	if err != nil {
+		return 0, false
+	}
+	for i := len(vs) - 1; i >= 0; i-- {
+		v := vs[i]
+		if v.Version < active && v.State == store.StateRetired && v.Deleted.IsZero() && v.Destroyed.IsZero() {
+			return v.Version, true
+		}
+	}
+	return 0, false
+}
+
 // Revoke ends the session of an access token minted for identity, at its
 // org, so that a workload holding the token loses access too.
 func (x *Exchanger) Revoke(ctx context.Context, identity, accessToken string) error {
-	client, _, err := x.client(ctx, identity)
+	client, _, _, err := x.client(ctx, identity, 0)
 	if err != nil {
 		return err
 	}
@@ -150,12 +222,13 @@ func (x *Exchanger) Revoke(ctx context.Context, identity, accessToken string) er
 	return nil
 }
 
-// client reads identity's bundle (an audited read) and returns a client for
-// its org with the org's base URL. The bundle is not kept.
-func (x *Exchanger) client(ctx context.Context, identity string) (*salesforce.Client, string, error) {
-	b, _, err := x.cfg.Secrets.Read(ctx, x.cfg.Actor, identity, 0)
+// client reads a version of identity's bundle (0: the active one; an
+// audited read) and returns a client for its org with the org's base URL
+// and the version's metadata. The bundle is not kept.
+func (x *Exchanger) client(ctx context.Context, identity string, version int) (*salesforce.Client, string, secrets.Metadata, error) {
+	b, m, err := x.cfg.Secrets.Read(ctx, x.cfg.Actor, identity, version)
 	if err != nil {
-		return nil, "", fmt.Errorf("read the secret of %s: %w", identity, err)
+		return nil, "", m, fmt.Errorf("read the secret of %s: %w", identity, err)
 	}
 	base := orgBase(b.URL)
 	x.mu.Lock()
@@ -172,9 +245,9 @@ func (x *Exchanger) client(ctx context.Context, identity string) (*salesforce.Cl
 		Logger:         x.cfg.Logger,
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("secret of %s: %w", identity, err)
+		return nil, "", m, fmt.Errorf("secret of %s: %w", identity, err)
 	}
-	return client, base, nil
+	return client, base, m, nil
 }
 
 // refused tells whether the org answered the exchange with an OAuth error:

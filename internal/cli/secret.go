@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"text/tabwriter"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/steward-dev/steward/internal/broker"
 	"github.com/steward-dev/steward/internal/secrets"
 	"github.com/steward-dev/steward/internal/store"
 )
@@ -230,57 +234,114 @@ func newSecretHistoryCmd(env Env, sf *storeFlags) *cobra.Command {
 }
 
 func newSecretRotateCmd(env Env, sf *storeFlags) *cobra.Command {
-	var file, format string
+	var file, format, caFile string
 	var cas int
 	var overlap time.Duration
-	var resume bool
+	var resume, abandon bool
 	cmd := &cobra.Command{
 		Use:   "rotate IDENTITY",
-		Short: "Rotate a secret: stage, verify and promote a new version",
-		Long: `rotate runs the rotation state machine on the bundle read from --file or stdin:
-the new version is staged, verified (it must decrypt; the token broker also proves it
-at the org) and promoted to active, and the old version is retired but stays readable
-for --overlap. Each step is one durable transition: if rotate is interrupted, the old
-version is still active and 'rotate --resume' finishes from the step it reached.`,
-		Example: `  steward secret rotate billing-sync-prod --file new-bundle.json --overlap 1h
-  steward secret rotate billing-sync-prod --resume`,
+		Short: "Rotate a secret: stage, prove at the org and promote a new version",
+		Long: `rotate runs the rotation state machine on the bundle read from --file or stdin.
+The new version is staged, then verified: it must decrypt, and a real
+client-credentials exchange with it must succeed at its org (the bundle's url); the
+token obtained is revoked at once. Only then is it promoted to active. The old version
+is retired but stays readable for --overlap, so tokens minted with it keep working
+and the broker can fall back to it while the org catches up; make --overlap at least
+the app's session timeout.
+
+Stage the new consumer secret at the org first (Salesforce accepts a staged secret
+alongside the current one), rotate, then apply it at the org once rotate succeeds.
+
+Each step is one durable transition. If rotate fails or is interrupted, the old
+version is still active: fix the cause and run 'rotate --resume' to continue from the
+step it reached, or 'rotate --abandon' to drop the new version.`,
+		Example: `  steward secret rotate billing-sync-prod --file new-bundle.json --overlap 2h
+  steward secret rotate billing-sync-prod --resume
+  steward secret rotate billing-sync-prod --abandon
+  # An org behind a private CA (or the local emulator)
+  steward secret rotate billing-sync-prod --file new-bundle.json --org-ca-file org-ca.pem`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
+			if resume && abandon {
+				return usageError(errors.New("--resume and --abandon exclude each other"), "pick one")
+			}
 			var bundle secrets.Bundle
-			if !resume {
+			if !resume && !abandon {
 				var err error
 				if bundle, err = readBundle(env, file); err != nil {
 					return err
 				}
 			} else if file != "" {
-				return usageError(errors.New("--resume takes no bundle"), "drop --file, or drop --resume to start a new rotation")
+				return usageError(errors.New("--resume and --abandon take no bundle"), "drop --file, or drop --resume/--abandon to start a new rotation")
+			}
+			hc, err := orgHTTPClient(caFile)
+			if err != nil {
+				return err
 			}
 			b, err := sf.openBackend(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
+			id, check := args[0], broker.Prove(hc)
 			var m secrets.Metadata
-			if resume {
-				m, err = b.secrets.Resume(cmd.Context(), b.actor, args[0], nil, overlap)
-			} else {
-				m, err = b.secrets.Rotate(cmd.Context(), b.actor, args[0], bundle, cas, nil, overlap)
+			switch {
+			case abandon:
+				m, err = b.secrets.Abandon(cmd.Context(), b.actor, id)
+			case resume:
+				m, err = b.secrets.Resume(cmd.Context(), b.actor, id, check, overlap)
+			default:
+				m, err = b.secrets.Rotate(cmd.Context(), b.actor, id, bundle, cas, check, overlap)
 			}
 			if err != nil {
-				return secretError(err, args[0])
+				return rotateError(err, id)
 			}
 			return writeMetadata(env, format, []secrets.Metadata{m})
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "read the new bundle from this file instead of stdin (- for stdin)")
 	cmd.Flags().IntVar(&cas, "cas", secrets.Any, "check-and-set: only stage if the latest version is this")
-	cmd.Flags().DurationVar(&overlap, "overlap", 24*time.Hour, "how long the old version stays readable after promotion")
-	cmd.Flags().BoolVar(&resume, "resume", false, "finish an interrupted rotation instead of starting one")
+	cmd.Flags().DurationVar(&overlap, "overlap", 24*time.Hour, "how long the old version stays readable after promotion (at least the session timeout)")
+	cmd.Flags().BoolVar(&resume, "resume", false, "finish an interrupted or failed rotation instead of starting one")
+	cmd.Flags().BoolVar(&abandon, "abandon", false, "drop the new version of an unfinished rotation; the active one stays")
+	cmd.Flags().StringVar(&caFile, "org-ca-file", "", "PEM roots to trust for the org instead of the system's")
 	formatFlag(cmd, &format)
 	return cmd
+}
+
+// rotateError is secretError, with what to do when the org refused the new
+// version or could not be reached.
+func rotateError(err error, identity string) error {
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		return secretError(err, identity)
+	}
+	if errors.Is(err, broker.ErrUnproven) {
+		return &exitError{code: ExitFindings, err: err, hint: "the old version is still active. Check that the new secret is staged or applied at the org, then run steward secret rotate " +
+			identity + " --resume to prove it again, or --abandon to drop it"}
+	}
+	return err
+}
+
+// orgHTTPClient is the HTTP client for the org: nil (the default one) unless
+// caFile names PEM roots to trust.
+func orgHTTPClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("read the org CA file: %w", err), "check --org-ca-file")
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, usageError(fmt.Errorf("%s holds no PEM certificate", caFile), "check --org-ca-file")
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t, Timeout: time.Minute}, nil
 }
 
 func newSecretDestroyCmd(env Env, sf *storeFlags) *cobra.Command {

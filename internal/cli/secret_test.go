@@ -6,13 +6,20 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/steward-dev/steward/internal/repotest"
+	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
 	"github.com/steward-dev/steward/internal/store"
 )
 
@@ -71,9 +78,14 @@ func TestSecretCommands(t *testing.T) {
 	if !strings.Contains(out, "billing-sync-prod") || !strings.Contains(out, "hmac-sha256:") {
 		t.Fatalf("put output:\n%s", out)
 	}
-	bundleFile := filepath.Join(e.dir, "next.json")
-	os.WriteFile(bundleFile, []byte(strings.Replace(storeBundle, "STORE0", "NEXT00", 1)), 0o600)
-	e.must("", "secret", "rotate", "billing-sync-prod", "--file", bundleFile, "--overlap", "1h", "--actor", "human:raj@acme.com")
+	// The rotation proves the new secret at the org, where it is staged.
+	org := startRotationOrg(t, e)
+	nextSecret := strings.Replace(storeSecret, "STORE0", "NEXT00", 1)
+	if err := org.srv.StageSecret("Erp_Connector", nextSecret); err != nil {
+		t.Fatal(err)
+	}
+	bundleFile := org.bundleFile(t, e, "next.json", nextSecret)
+	e.must("", "secret", "rotate", "billing-sync-prod", "--file", bundleFile, "--org-ca-file", org.caFile, "--overlap", "1h", "--actor", "human:raj@acme.com")
 	var hist []struct {
 		Version   int
 		State     string
@@ -134,6 +146,120 @@ func TestSecretCommands(t *testing.T) {
 		t.Fatalf("SIEM sink: %q, %v", sinkData, err)
 	}
 	leakCheck(t, e, export, sink)
+}
+
+// rotationOrg is an emulated org on loopback TLS for rotations to prove
+// their secrets against.
+type rotationOrg struct {
+	srv    *fakeorg.Server
+	url    string
+	key    string
+	caFile string
+	client *http.Client
+}
+
+func startRotationOrg(t *testing.T, e *storeEnv) *rotationOrg {
+	t.Helper()
+	sc, err := fakeorg.LoadScenario(filepath.Join(repotest.Root(t), "examples/acme/org/scenario.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := fakeorg.New(sc, fakeorg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(srv)
+	// Killed clients leave handshakes half done; that is expected here.
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	o := &rotationOrg{srv: srv, url: ts.URL, caFile: filepath.Join(e.dir, "org-ca.pem"), client: ts.Client()}
+	o.key, _, _ = sc.Credentials("Erp_Connector")
+	if err := os.WriteFile(o.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// bundleFile writes a bundle for the org's Erp_Connector app with secret.
+func (o *rotationOrg) bundleFile(t *testing.T, e *storeEnv, name, secret string) string {
+	t.Helper()
+	path := filepath.Join(e.dir, name)
+	data := fmt.Sprintf(`{"url": %q, "consumerKey": %q, "consumerSecret": %q}`, o.url, o.key, secret)
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestSecretRotateProvesAtOrg checks that rotate promotes a version only
+// after a real exchange with it succeeds, and that a refused one leaves the
+// old version active, to be resumed or abandoned.
+func TestSecretRotateProvesAtOrg(t *testing.T) {
+	e := newStoreEnv(t)
+	org := startRotationOrg(t, e)
+	e.must(storeBundle, "secret", "put", "billing-sync-prod")
+	nextSecret := strings.Replace(storeSecret, "STORE0", "NEXT00", 1)
+	next := org.bundleFile(t, e, "next.json", nextSecret)
+	states := func() string {
+		var hist []struct {
+			Version int
+			State   string
+			Deleted time.Time
+		}
+		if err := json.Unmarshal([]byte(e.must("", "secret", "history", "billing-sync-prod", "-o", "json")), &hist); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hist {
+			st := h.State
+			if !h.Deleted.IsZero() {
+				st += "(deleted)"
+			}
+			out = append(out, st)
+		}
+		return strings.Join(out, " ")
+	}
+
+	// Not staged at the org: refused, the old version stays active.
+	code, _, errOut := e.run("", "secret", "rotate", "billing-sync-prod", "--file", next, "--org-ca-file", org.caFile)
+	if code != ExitFindings || !strings.Contains(errOut, "invalid_client") || !strings.Contains(errOut, "--resume") || !strings.Contains(errOut, "still active") {
+		t.Fatalf("refused rotation: exit %d\n%s", code, errOut)
+	}
+	if got := states(); got != "active staged" {
+		t.Fatalf("after a refused proof: %s", got)
+	}
+	// Without the org's CA the org cannot be reached: still unfinished.
+	if code, _, errOut := e.run("", "secret", "rotate", "billing-sync-prod", "--resume"); code != ExitFindings || !strings.Contains(errOut, "certificate") {
+		t.Fatalf("resume without the CA: exit %d\n%s", code, errOut)
+	}
+	// Staged at the org now: resume proves it and promotes it.
+	if err := org.srv.StageSecret("Erp_Connector", nextSecret); err != nil {
+		t.Fatal(err)
+	}
+	e.must("", "secret", "rotate", "billing-sync-prod", "--resume", "--org-ca-file", org.caFile, "--overlap", "30m")
+	if got := states(); got != "retired active" {
+		t.Fatalf("after resume: %s", got)
+	}
+	// A second rotation that fails is abandoned: the active one stays.
+	bad := org.bundleFile(t, e, "bad.json", strings.Replace(storeSecret, "STORE0", "BAD000", 1))
+	if code, _, _ := e.run("", "secret", "rotate", "billing-sync-prod", "--file", bad, "--org-ca-file", org.caFile); code != ExitFindings {
+		t.Fatalf("refused rotation: exit %d", code)
+	}
+	e.must("", "secret", "rotate", "billing-sync-prod", "--abandon")
+	if got := states(); got != "retired active staged(deleted)" {
+		t.Fatalf("after abandon: %s", got)
+	}
+	if code, _, _ := e.run("", "secret", "rotate", "billing-sync-prod", "--resume", "--org-ca-file", org.caFile); code != ExitUsage {
+		t.Fatalf("resume after abandon: exit %d, want %d", code, ExitUsage)
+	}
+	tail := e.must("", "audit", "tail", "-n", "50")
+	for _, want := range []string{`secret.verify`, `secret.promote`, `secret.delete`} {
+		if !strings.Contains(tail, want) {
+			t.Errorf("audit tail lacks %s:\n%s", want, tail)
+		}
+	}
+	leakCheck(t, e)
 }
 
 // leakCheck looks for the known secret's bytes in every file of the data

@@ -89,6 +89,21 @@ func (s *Store) Resume(ctx context.Context, actor audit.Actor, identity string, 
 	return s.finish(ctx, actor, identity, v.Version, v.State, check, overlap)
 }
 
+// Abandon gives up an unfinished rotation: the staged or verified version is
+// soft-deleted (audited as secret.delete), so Resume no longer finds it,
+// and the active version stays as it is. It returns the abandoned
+// version's metadata.
+func (s *Store) Abandon(ctx context.Context, actor audit.Actor, identity string) (Metadata, error) {
+	v, err := s.Pending(ctx, identity)
+	if err != nil {
+		return Metadata{}, err
+	}
+	if err := s.Delete(ctx, actor, identity, v.Version); err != nil {
+		return Metadata{}, err
+	}
+	return s.Show(ctx, identity, v.Version)
+}
+
 func (s *Store) finish(ctx context.Context, actor audit.Actor, identity string, version int, state string, check Check, overlap time.Duration) (Metadata, error) {
 	if state == store.StateStaged {
 		if err := s.Verify(ctx, actor, identity, version, check); err != nil {

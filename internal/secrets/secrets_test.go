@@ -290,6 +290,22 @@ func TestRotationStateMachine(t *testing.T) {
 		if _, err := e.s.Rotate(ctx, ana, "no-such", third, secrets.Any, nil, 0); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Rotate of a missing secret: %v", err)
 		}
+		// A rotation whose check fails can be abandoned: the active
+		// version stays, and nothing is left to resume.
+		if _, err := e.s.Rotate(ctx, ana, id, bundle(strings.Repeat("x", 40)), secrets.Any, func(context.Context, secrets.Bundle) error { return errors.New("invalid_client") }, time.Hour); err == nil {
+			t.Fatal("Rotate accepted a failing check")
+		}
+		m, err = e.s.Abandon(ctx, ana, id)
+		if err != nil || m.Version != 4 || m.Deleted.IsZero() {
+			t.Fatalf("Abandon = %+v, %v", m, err)
+		}
+		activeIs(third.ConsumerSecret)
+		if _, err := e.s.Resume(ctx, ana, id, nil, time.Hour); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Resume after Abandon: %v", err)
+		}
+		if _, err := e.s.Abandon(ctx, ana, id); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Abandon with nothing pending: %v", err)
+		}
 	})
 }
 

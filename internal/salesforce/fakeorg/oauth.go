@@ -114,7 +114,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client_id", "client identifier invalid")
 		return
 	}
-	if !secretMatches(a.consumerSecret, secret) {
+	if !a.acceptsSecret(secret) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
 		return
 	}
@@ -151,7 +151,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 
 	issuedAt := strconv.FormatInt(now.UnixMilli(), 10)
 	idURL := s.identityURL(user)
-	mac := hmac.New(sha256.New, []byte(a.consumerSecret))
+	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(idURL + issuedAt))
 	writeJSON(w, http.StatusOK, jsonObject{
 		{"access_token", sess.token},
@@ -264,7 +264,7 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	caller := s.org.byKey[id]
-	if caller == nil || !secretMatches(caller.consumerSecret, secret) {
+	if caller == nil || !caller.acceptsSecret(secret) {
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "invalid client credentials")
 		return
 	}

@@ -21,6 +21,7 @@ type app struct {
 	id                string
 	consumerKey       string
 	consumerSecret    string
+	stagedSecret      string // accepted alongside consumerSecret while a rotation is staged
 	cc                bool   // the client-credentials flow is fully enabled
 	runAs             string // username
 	scopes            []string
