@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -190,7 +191,7 @@ func (c *Cache) exchange(identity string, e *entry, f *flight, lifetime time.Dur
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ExchangeTimeout)
 	defer cancel()
 	begin := c.cfg.Now()
-	g, err := c.cfg.Minter.Mint(ctx, identity)
+	g, err := c.cfg.Minter.Mint(withLifetime(ctx, lifetime), identity)
 	if err == nil {
 		issued := g.IssuedAt
 		if issued.IsZero() || issued.After(begin) {
@@ -244,6 +245,12 @@ func unexpired(gs []Grant, now time.Time) []Grant {
 	return out
 }
 
+// forgetter is a Minter that shares tokens beyond this cache.
+// *SharedMinter is one.
+type forgetter interface {
+	Forget(ctx context.Context, identity string) (Grant, bool, error)
+}
+
 // Revoke forgets identity's tokens and revokes at the org every one still
 // within its lifetime, so that workloads holding them lose access too. It
 // returns how many it revoked; an error names the first revocation that
@@ -260,6 +267,17 @@ func (c *Cache) Revoke(ctx context.Context, identity string) (int, error) {
 	c.mu.Unlock()
 	n := 0
 	var first error
+	if f, ok := c.cfg.Minter.(forgetter); ok {
+		// The token other replicas share may be one this cache never
+		// held: revoke it too.
+		g, found, err := f.Forget(ctx, identity)
+		if err != nil {
+			first = fmt.Errorf("stop sharing the token of %s: %w", identity, err)
+		}
+		if found && !slices.ContainsFunc(grants, func(h Grant) bool { return h.AccessToken == g.AccessToken }) {
+			grants = append(grants, g)
+		}
+	}
 	for _, g := range grants {
 		if err := c.cfg.Minter.Revoke(ctx, identity, g.AccessToken); err != nil {
 			if first == nil {

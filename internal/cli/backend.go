@@ -178,6 +178,7 @@ type backend struct {
 	db      store.Store
 	log     *audit.Log
 	secrets *secrets.Store
+	keys    secrets.KeyProvider
 	actor   audit.Actor
 	sink    io.Closer
 }
@@ -204,7 +205,7 @@ func (f *storeFlags) openBackend(ctx context.Context, env Env) (*backend, error)
 	if err != nil {
 		return nil, err
 	}
-	b := &backend{db: db, actor: actor}
+	b := &backend{db: db, keys: keys, actor: actor}
 	fail := func(err error) (*backend, error) {
 		if b.sink != nil {
 			b.sink.Close()

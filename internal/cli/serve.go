@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/steward-dev/steward/internal/broker"
+	"github.com/steward-dev/steward/internal/secrets"
 	"github.com/steward-dev/steward/internal/server"
 	"github.com/steward-dev/steward/internal/store"
 )
@@ -50,14 +52,23 @@ stderr. SIGINT or SIGTERM shut the server down gracefully.`,
 				return err
 			}
 			defer b.Close()
-			srv, err := server.New(ctx, cfg, server.Deps{
+			deps := server.Deps{
 				Secrets: b.secrets,
 				Audit:   b.log,
 				Kills:   server.StoreKills{DB: b.db},
 				Ready:   func(ctx context.Context) error { return ping(ctx, b.db) },
 				Log:     env.Stderr,
 				Getenv:  env.Getenv,
-			})
+			}
+			if env.Getenv(envPostgresDSN) != "" {
+				// Replicas on one database share their tokens.
+				key, err := secrets.SystemKey(ctx, b.db, b.keys, broker.SharedTokenKey, broker.SharedTokenKeySize)
+				if err != nil {
+					return keyError(err)
+				}
+				deps.Shared, deps.SharedKey = b.db, key
+			}
+			srv, err := server.New(ctx, cfg, deps)
 			if err != nil {
 				return usageError(err, "fix the configuration; see docs/configuration.md")
 			}

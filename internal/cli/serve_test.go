@@ -26,6 +26,8 @@ import (
 
 	"github.com/steward-dev/steward/internal/repotest"
 	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
+	"github.com/steward-dev/steward/internal/store"
+	"github.com/steward-dev/steward/internal/store/storetest"
 )
 
 type syncBuffer struct {
@@ -73,8 +75,18 @@ spec:
 
 // TestServe runs 'steward serve' against an emulated org, a local issuer and
 // a store filled by 'steward secret put', and exchanges a JWT for a token.
+// TestServe runs the broker on SQLite and, when a server is available, on
+// PostgreSQL, where it shares its tokens sealed in the database.
 func TestServe(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testServe(t, "") })
+	t.Run("postgres", func(t *testing.T) { testServe(t, storetest.PostgresDSN(t)) })
+}
+
+func testServe(t *testing.T, dsn string) {
 	e := newStoreEnv(t)
+	if dsn != "" {
+		e.vars[envPostgresDSN] = dsn
+	}
 	sc, err := fakeorg.LoadScenario(filepath.Join(repotest.Root(t), "examples/acme/org/scenario.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -153,6 +165,19 @@ issuers:
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || out.AccessToken == "" {
 		t.Errorf("token: %d %+v\n%s", resp.StatusCode, out, stderr.String())
+	}
+
+	if dsn != "" {
+		// Replicas on PostgreSQL share the token, sealed.
+		db, err := store.OpenPostgres(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := db.SharedToken(context.Background(), "erp-connector-prod")
+		db.Close()
+		if err != nil || len(st.Ciphertext) == 0 || bytes.Contains(st.Ciphertext, []byte(out.AccessToken)) {
+			t.Errorf("shared token: %v; want one stored sealed", err)
+		}
 	}
 
 	// steward kill: issuance stops, the token handed out is revoked.

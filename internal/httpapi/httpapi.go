@@ -136,6 +136,7 @@ type API struct {
 	mux        *http.ServeMux
 	killMu     sync.RWMutex
 	killed     map[string]bool
+	killGen    uint64 // counts this process's kill changes
 }
 
 type operatorHash struct {

@@ -672,3 +672,46 @@ func TestKillSwitch(t *testing.T) {
 		t.Errorf("audited kill actions %v, want the kill and the lift", actions)
 	}
 }
+
+// TestKillReachesOtherReplica kills on one replica and checks that another
+// replica on the same kill switches, which read none at start, stops
+// issuing within its sync interval, and lets tokens out again after a lift.
+func TestKillReachesOtherReplica(t *testing.T) {
+	f := newFixture(t)
+	a := f.srv.Config.Handler
+	b, err := f.api()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const every = 20 * time.Millisecond
+	go b.SyncKills(ctx, every)
+	jwt := f.issuer.token(t, prodSub, "production", nil)
+	// waitFor asks replica b for a token until it answers want.
+	waitFor := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(every + 10*time.Second)
+		for {
+			f.srv.Config.Handler = b
+			status, _, _ := f.postToken(t, tokenForm("erp-connector-prod", jwt))
+			f.srv.Config.Handler = a
+			if status == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica b still answers %d, want %d", status, want)
+			}
+			time.Sleep(every / 4)
+		}
+	}
+	waitFor(http.StatusOK)
+	if code, res := f.admin(t, http.MethodPost, "/v1/identities/erp-connector-prod/kill"); code != http.StatusOK {
+		t.Fatalf("kill on replica a: %d %v", code, res)
+	}
+	waitFor(http.StatusForbidden)
+	if code, res := f.admin(t, http.MethodDelete, "/v1/identities/erp-connector-prod/kill"); code != http.StatusOK {
+		t.Fatalf("lift on replica a: %d %v", code, res)
+	}
+	waitFor(http.StatusOK)
+}

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/steward-dev/steward/internal/audit"
 )
@@ -11,6 +13,70 @@ const (
 	ActionKill = "broker.kill"
 	ActionLift = "broker.kill.lift"
 )
+
+// DefaultKillSync is how often SyncKills reads the persisted kill switches
+// by default: a kill applied by one replica stops issuance on the others
+// within this interval plus one store read.
+const DefaultKillSync = time.Second
+
+// SyncKills reads the persisted kill switches every interval (default
+// DefaultKillSync) until ctx ends, so that kills and lifts applied by other
+// replicas on the same store take effect here; the cached token of an
+// identity killed elsewhere is dropped. Without Kills it returns at once.
+func (a *API) SyncKills(ctx context.Context, every time.Duration) {
+	if a.cfg.Kills == nil {
+		return
+	}
+	if every <= 0 {
+		every = DefaultKillSync
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.syncKills(ctx)
+	}
+}
+
+// syncKills replaces the kill switches in memory with the persisted ones,
+// unless this process changed one meanwhile (the next round reads it).
+func (a *API) syncKills(ctx context.Context) {
+	a.killMu.RLock()
+	gen := a.killGen
+	a.killMu.RUnlock()
+	names, err := a.cfg.Kills.Killed(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.cfg.Logger.Warn("read the kill switches; keeping the last known ones", "error", err)
+		}
+		return
+	}
+	next := make(map[string]bool, len(names))
+	for _, n := range names {
+		next[n] = true
+	}
+	var newly []string
+	a.killMu.Lock()
+	if gen != a.killGen {
+		a.killMu.Unlock()
+		return
+	}
+	for n := range next {
+		if !a.killed[n] {
+			newly = append(newly, n)
+		}
+	}
+	a.killed = next
+	a.killMu.Unlock()
+	for _, n := range newly {
+		a.cfg.Tokens.Drop(n)
+		a.cfg.Logger.Warn("kill switch applied by another replica", "identity", n)
+	}
+}
 
 // isKilled tells whether identity's kill switch is on.
 func (a *API) isKilled(identity string) bool {
@@ -58,6 +124,7 @@ func (a *API) setKill(w http.ResponseWriter, r *http.Request, op *Operator, on b
 		return
 	}
 	a.killMu.Lock()
+	a.killGen++
 	if on {
 		a.killed[name] = true
 	} else {
@@ -67,7 +134,13 @@ func (a *API) setKill(w http.ResponseWriter, r *http.Request, op *Operator, on b
 	res := killResult{Identity: name, Killed: on}
 	status := http.StatusOK
 	if a.cfg.Kills != nil {
-		if err := a.cfg.Kills.SetKilled(r.Context(), name, on); err != nil {
+		err := a.cfg.Kills.SetKilled(r.Context(), name, on)
+		// A sync that read the store before this change was persisted
+		// must not undo it here.
+		a.killMu.Lock()
+		a.killGen++
+		a.killMu.Unlock()
+		if err != nil {
 			a.cfg.Logger.Error("persist the kill switch", "identity", name, "killed", on, "error", err)
 			res.Warning = "applied in this process but not persisted: a restart would undo it; retry"
 			status = http.StatusInternalServerError

@@ -1,6 +1,7 @@
 package secrets_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -385,14 +386,18 @@ func TestRewrap(t *testing.T) {
 		if err := e.s.Destroy(ctx, ana, "a", 1); err != nil {
 			t.Fatal(err)
 		}
+		shared, err := secrets.SystemKey(ctx, db, keyring(t, k1), secrets.SharedTokenKeyName, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
 		// k2 becomes current; k1 is kept to unwrap until rewrap has run.
 		e2 := newEnv(t, db, keyring(t, k2, k1))
 		res, err := e2.s.Rewrap(ctx, ana)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Versions != 3 || res.SystemKeys != 2 {
-			t.Fatalf("Rewrap = %+v; want 3 versions (one is destroyed) and 2 system keys", res)
+		if res.Versions != 3 || res.SystemKeys != 3 {
+			t.Fatalf("Rewrap = %+v; want 3 versions (one is destroyed) and 3 system keys", res)
 		}
 		if res, _ := e2.s.Rewrap(ctx, ana); res.Versions != 0 || res.SystemKeys != 0 {
 			t.Fatalf("second Rewrap moved %+v; want nothing", res)
@@ -401,6 +406,9 @@ func TestRewrap(t *testing.T) {
 		e3 := newEnv(t, db, keyring(t, k2))
 		if b, _, err := e3.s.Read(ctx, ana, "b", 1); err != nil || b.ConsumerSecret != knownSecret {
 			t.Fatalf("read after rewrap with only the new KEK: %v", err)
+		}
+		if again, err := secrets.SystemKey(ctx, db, keyring(t, k2), secrets.SharedTokenKeyName, 32); err != nil || !bytes.Equal(again, shared) {
+			t.Fatalf("shared-token key after rewrap with only the new KEK: %v, same %t", err, bytes.Equal(again, shared))
 		}
 		if m, _ := e3.s.Show(ctx, "b", 0); m.KEKID != "k2" {
 			t.Fatalf("KEK after rewrap = %s", m.KEKID)

@@ -21,7 +21,12 @@ const (
 	signingPublicName = "audit-signing-public-key"
 )
 
-var systemKeyNames = []string{fingerprintKeyName, signingKeyName}
+// SharedTokenKeyName names the system key that seals the Salesforce tokens
+// broker replicas share through the database. Rewrap moves it to a new KEK
+// with the others.
+const SharedTokenKeyName = "broker-shared-token-key"
+
+var systemKeyNames = []string{fingerprintKeyName, signingKeyName, SharedTokenKeyName}
 
 type sealedKey struct {
 	KEK     string `json:"kek"`

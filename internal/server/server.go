@@ -42,6 +42,14 @@ type Deps struct {
 	Audit httpapi.Auditor
 	// Kills persists the kill switches (optional; see StoreKills).
 	Kills httpapi.KillSwitches
+	// Shared, with SharedKey, makes replicas on one database share their
+	// Salesforce tokens, so that one exchange per identity per token
+	// lifetime happens cluster-wide (optional; store.Store is one).
+	Shared broker.SharedStore
+	// SharedKey seals the shared tokens: broker.SharedTokenKeySize bytes,
+	// the same on every replica (secrets.SystemKey with
+	// broker.SharedTokenKey).
+	SharedKey []byte
 	// Ready reports whether the store is reachable (optional).
 	Ready func(ctx context.Context) error
 	// Log receives the JSON log records.
@@ -55,6 +63,7 @@ type Server struct {
 	cfg    *Config
 	http   *http.Server
 	ln     net.Listener
+	api    *httpapi.API
 	logger *slog.Logger
 }
 
@@ -97,7 +106,16 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache, err := broker.NewCache(broker.CacheConfig{Minter: x, SafetyMargin: time.Duration(cfg.SafetyMargin), Logger: logger})
+	var minter broker.Minter = x
+	if deps.Shared != nil {
+		minter, err = broker.NewSharedMinter(broker.SharedConfig{
+			Minter: x, Store: deps.Shared, Key: deps.SharedKey, SafetyMargin: time.Duration(cfg.SafetyMargin), Logger: logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	cache, err := broker.NewCache(broker.CacheConfig{Minter: minter, SafetyMargin: time.Duration(cfg.SafetyMargin), Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -130,17 +148,22 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("broker configured", "identities", len(snap.Identities), "issuers", len(cfg.Issuers), "trust_domains", len(cfg.TrustDomains), "operators", len(ops))
-	return &Server{cfg: cfg, http: srv, ln: ln, logger: logger}, nil
+	return &Server{cfg: cfg, http: srv, ln: ln, api: api, logger: logger}, nil
 }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Serve serves until ctx ends, then stops accepting connections and waits
-// up to the shutdown timeout for requests in flight.
+// up to the shutdown timeout for requests in flight. Meanwhile it reads the
+// persisted kill switches every httpapi.DefaultKillSync, so that kills made
+// on other replicas take effect here.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.ServeTLS(s.ln, "", "") }()
+	syncCtx, stopSync := context.WithCancel(ctx)
+	defer stopSync()
+	go s.api.SyncKills(syncCtx, httpapi.DefaultKillSync)
 	s.logger.Info("serving", "addr", "https://"+s.Addr())
 	select {
 	case err := <-errc:

@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/steward-dev/steward/internal/audit"
+	"github.com/steward-dev/steward/internal/broker"
 	"github.com/steward-dev/steward/internal/httpapi"
 	"github.com/steward-dev/steward/internal/repotest"
 	"github.com/steward-dev/steward/internal/secrets"
+	"github.com/steward-dev/steward/internal/store/storetest"
 )
 
 func env(m map[string]string) func(string) string {
@@ -212,4 +214,35 @@ issuers:
 			t.Errorf("logs lack %s", want)
 		}
 	}
+}
+
+// TestSharedTokensNeedKey refuses to share tokens between replicas without
+// a sealing key of the right size, and starts with one.
+func TestSharedTokensNeedKey(t *testing.T) {
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, `{"keys":[]}`) }))
+	defer jwks.Close()
+	yml := fmt.Sprintf(`
+listen: 127.0.0.1:0
+dev: true
+inventory: [%s]
+issuers:
+  - {issuer: %s, jwksURL: %s, audiences: [steward]}
+`, filepath.Join(repotest.Root(t), "examples/acme/inventory"), jwks.URL, jwks.URL)
+	getenv := env(map[string]string{EnvAdminToken: strings.Repeat("0123456789abcdef", 3)})
+	cfg, err := ParseConfig("steward.yaml", []byte(yml), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := storetest.SQLite(t)
+	db := open()
+	deps := Deps{Secrets: nullSecrets{}, Audit: &memAudit{}, Log: io.Discard, Getenv: getenv, Shared: db, SharedKey: make([]byte, 16)}
+	if _, err := New(context.Background(), cfg, deps); err == nil || !strings.Contains(err.Error(), "sealing key") {
+		t.Fatalf("a 16-byte sealing key: err = %v, want it refused", err)
+	}
+	deps.SharedKey = make([]byte, broker.SharedTokenKeySize)
+	srv, err := New(context.Background(), cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ln.Close()
 }

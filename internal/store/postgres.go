@@ -19,6 +19,9 @@ var postgresDialect = &dialect{
 	// one sequence however many processes append.
 	lockHead:      `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`,
 	migrationLock: `SELECT pg_advisory_xact_lock(7365776172640001)`,
+	// The two-key form keeps these locks apart from the migration lock;
+	// two identities whose names hash alike only share a lock.
+	exchangeLock: `SELECT pg_advisory_xact_lock(1937012068, hashtext($1))`,
 	isConflict: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"

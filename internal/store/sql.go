@@ -20,6 +20,10 @@ type dialect struct {
 	lockHead string
 	// migrationLock, when set, serialises migrators.
 	migrationLock string
+	// exchangeLock, when set, takes a transaction-scoped lock on one
+	// identity's upstream exchange ($1 is the identity); without it
+	// LockExchange locks nothing (one process per database).
+	exchangeLock string
 	// isConflict reports a unique-constraint violation.
 	isConflict func(error) bool
 	// auditChain, when set, replaces the generic AuditChain with a faster

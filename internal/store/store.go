@@ -109,6 +109,17 @@ type Checkpoint struct {
 	Signature []byte
 }
 
+// SharedToken is an upstream access token that broker replicas share, as
+// stored: sealed by the broker (Nonce and Ciphertext of an AEAD whose key
+// the store never sees), with its issue and expiry times.
+type SharedToken struct {
+	Identity   string
+	IssuedAt   time.Time
+	ExpiresAt  time.Time
+	Nonce      []byte
+	Ciphertext []byte
+}
+
 // Seal turns a locked chain head into the records (and optionally a
 // checkpoint) to append after it. It runs inside the store's transaction
 // while the chain is locked, so it must not block.
@@ -167,6 +178,20 @@ type Store interface {
 	LastAudit(ctx context.Context, resource, action string) (AuditRecord, error)
 	// Checkpoints returns every stored checkpoint in order.
 	Checkpoints(ctx context.Context) ([]Checkpoint, error)
+
+	// LockExchange runs fn while holding identity's exchange lock, which
+	// every process on the database shares (PostgreSQL: a
+	// transaction-scoped advisory lock, released when fn returns or the
+	// process dies). On SQLite, where one process owns the database, it
+	// only runs fn. Waiting for the lock ends with ctx.
+	LockExchange(ctx context.Context, identity string, fn func(ctx context.Context) error) error
+	// SharedToken returns identity's shared token (ErrNotFound when none).
+	SharedToken(ctx context.Context, identity string) (SharedToken, error)
+	// PutSharedToken stores t as its identity's shared token, replacing
+	// any other.
+	PutSharedToken(ctx context.Context, t SharedToken) error
+	// DeleteSharedToken forgets identity's shared token, if any.
+	DeleteSharedToken(ctx context.Context, identity string) error
 
 	// Close releases the database.
 	Close() error

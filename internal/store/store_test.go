@@ -6,7 +6,10 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -75,5 +78,60 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := store.OpenPostgres(ctx, "host=127.0.0.1 port=1 user=x password=hunter2 connect_timeout=2"); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("unreachable server: err = %v; want an error that does not repeat the password", err)
+	}
+}
+
+// TestPostgresLockExchange checks that the exchange lock excludes holders
+// on other connections (replicas), and only for the same identity.
+func TestPostgresLockExchange(t *testing.T) {
+	open := storetest.Postgres(t)
+	a, b := open(), open()
+	ctx := context.Background()
+	var inside, most atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 8 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			err := s.LockExchange(ctx, "app", func(context.Context) error {
+				n := inside.Add(1)
+				for {
+					m := most.Load()
+					if n <= m || most.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				time.Sleep(5 * time.Millisecond)
+				inside.Add(-1)
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if most.Load() != 1 {
+		t.Fatalf("%d holders of one identity's lock at once; want 1", most.Load())
+	}
+	// Another identity's lock is free while one is held.
+	err := a.LockExchange(ctx, "app", func(context.Context) error {
+		wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return b.LockExchange(wait, "other", func(context.Context) error { return nil })
+	})
+	if err != nil {
+		t.Fatalf("lock another identity while one is held: %v", err)
+	}
+	// The same identity's lock is not: waiting for it ends with the context.
+	err = a.LockExchange(ctx, "app", func(context.Context) error {
+		wait, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		return b.LockExchange(wait, "app", func(context.Context) error { return nil })
+	})
+	if err == nil {
+		t.Fatal("a second replica took a held exchange lock")
 	}
 }

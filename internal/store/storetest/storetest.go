@@ -139,6 +139,8 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"AuditAppend", testAuditAppend},
 		{"AuditConcurrentWriters", testAuditConcurrentWriters},
 		{"ConcurrentCheckAndSet", testConcurrentCheckAndSet},
+		{"SharedTokens", testSharedTokens},
+		{"LockExchange", testLockExchange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
@@ -315,6 +317,61 @@ func testMeta(t *testing.T, open Opener) {
 	}
 	if v, _ := s.Meta(ctx, "k"); string(v) != "c" {
 		t.Fatalf("Meta after swap = %q", v)
+	}
+}
+
+func testSharedTokens(t *testing.T, open Opener) {
+	ctx := context.Background()
+	a, b := open(), open()
+	if _, err := a.SharedToken(ctx, "app"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("SharedToken of none: %v; want ErrNotFound", err)
+	}
+	first := store.SharedToken{Identity: "app", IssuedAt: t0, ExpiresAt: t0.Add(time.Hour), Nonce: []byte("n1"), Ciphertext: []byte("c1")}
+	if err := a.PutSharedToken(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.SharedToken(ctx, "app")
+	if err != nil || !got.IssuedAt.Equal(first.IssuedAt) || !got.ExpiresAt.Equal(first.ExpiresAt) || string(got.Nonce) != "n1" || string(got.Ciphertext) != "c1" {
+		t.Fatalf("SharedToken from another handle = %+v, %v; want %+v", got, err, first)
+	}
+	second := store.SharedToken{Identity: "app", IssuedAt: t0.Add(time.Hour), ExpiresAt: t0.Add(2 * time.Hour), Nonce: []byte("n2"), Ciphertext: []byte("c2")}
+	if err := b.PutSharedToken(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.SharedToken(ctx, "app"); err != nil || string(got.Ciphertext) != "c2" || !got.IssuedAt.Equal(second.IssuedAt) {
+		t.Fatalf("SharedToken after replace = %+v, %v; want the second", got, err)
+	}
+	if err := a.PutSharedToken(ctx, store.SharedToken{Identity: "other", IssuedAt: t0, ExpiresAt: t0, Nonce: []byte("n"), Ciphertext: []byte("c")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteSharedToken(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteSharedToken(ctx, "app"); err != nil {
+		t.Fatalf("delete twice: %v", err)
+	}
+	if _, err := a.SharedToken(ctx, "app"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("SharedToken after delete: %v; want ErrNotFound", err)
+	}
+	if _, err := a.SharedToken(ctx, "other"); err != nil {
+		t.Fatalf("another identity's token went with the deleted one: %v", err)
+	}
+}
+
+func testLockExchange(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open()
+	ran := false
+	if err := s.LockExchange(ctx, "app", func(context.Context) error { ran = true; return nil }); err != nil || !ran {
+		t.Fatalf("LockExchange: ran = %t, err = %v", ran, err)
+	}
+	boom := errors.New("boom")
+	if err := s.LockExchange(ctx, "app", func(context.Context) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("LockExchange error = %v; want fn's error", err)
+	}
+	// The lock was released after the failure: taking it again works.
+	if err := s.LockExchange(ctx, "app", func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
 	}
 }
 
