@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures `steward check` on generated projects of N integrations: wall time,
 # CPU time (user+sys, steadier than wall time on a shared machine), each the
-# best of RUNS runs, and peak resident memory, the highest of the runs.
+# best of RUNS runs, and peak resident memory, the highest of the runs, with
+# the one-minute load average after the runs (the machine may be shared).
 # Usage: bench/check.sh [N...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,5 +25,6 @@ for n in "${@:-10000 50000}"; do
     if [ -z "$max_rss" ] || [ "$rss" -gt "$max_rss" ]; then max_rss=$rss; fi
   done
   findings=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$out/findings.json")
-  printf "N=%-6s wall=%ss cpu=%ss peak_rss=%s MiB findings=%s\n" "$n" "$best_wall" "$best_cpu" "$(( max_rss / 1024 ))" "$findings"
+  load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo unknown)
+  printf "N=%-6s wall=%ss cpu=%ss peak_rss=%s MiB findings=%s load=%s\n" "$n" "$best_wall" "$best_cpu" "$(( max_rss / 1024 ))" "$findings" "$load"
 done

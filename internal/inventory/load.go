@@ -235,8 +235,19 @@ func isDocumentStart(line []byte) bool {
 	return len(line) == 3 || strings.IndexByte(" \t\r\n", line[3]) >= 0
 }
 
-// loadChunk parses one document and loads the manifests it holds.
+// loadChunk loads the manifests one document holds: through the fast path
+// when it can (see fastload.go), else through parseChunk.
 func (l *loader) loadChunk(file string, ch chunk, fr *fileResult) []*loadedDoc {
+	if d, ok := fastDocument(file, ch); ok {
+		fr.manifests++
+		return []*loadedDoc{d}
+	}
+	return l.parseChunk(file, ch, fr)
+}
+
+// parseChunk parses one document with goccy/go-yaml, reporting every
+// problem, and loads the manifests it holds.
+func (l *loader) parseChunk(file string, ch chunk, fr *fileResult) []*loadedDoc {
 	offset := ch.line - 1
 	tokens := lexer.Tokenize(string(ch.data))
 	if tk := tokens.InvalidToken(); tk != nil {
@@ -378,7 +389,7 @@ func (l *loader) loadDocument(file string, offset int, body ast.Node, fr *fileRe
 	// (no unknown fields, no coercion), so one walk both checks and decodes.
 	v := reflect.New(t)
 	c.check(body, t, nil, path{at: start}, v.Elem())
-	d := newLoadedDoc(v.Elem().Interface(), Location{File: file, Line: start.line}, c)
+	d := newLoadedDoc(v.Elem().Interface(), Location{File: file, Line: start.line}, c.pos)
 	if d.exception != nil && d.exception.Spec.Identity == "" && d.exception.Spec.Resource == "" && len(c.errs) == 0 {
 		c.add(start, `spec: missing required field "identity" (or "resource", for an exception no identity covers)`)
 	}
@@ -401,19 +412,21 @@ func (c *shapeChecker) field(values []*ast.MappingValueNode, name string) (strin
 	return "", nil
 }
 
-func newLoadedDoc(v any, loc Location, c *shapeChecker) *loadedDoc {
-	d := &loadedDoc{loc: loc, namePos: c.pos["metadata.name"]}
+// newLoadedDoc wraps a decoded document; pos holds the positions of the
+// values the loader reads, by path (see shapeChecker.pos).
+func newLoadedDoc(v any, loc Location, pos map[string]position) *loadedDoc {
+	d := &loadedDoc{loc: loc, namePos: pos["metadata.name"]}
 	switch doc := v.(type) {
 	case identityDocument:
 		d.kind, d.name = KindIdentity, doc.Metadata.Name
-		d.ref, d.refKind, d.refField, d.refPos = doc.Spec.Owner, KindTeam, "spec.owner", c.pos["spec.owner"]
+		d.ref, d.refKind, d.refField, d.refPos = doc.Spec.Owner, KindTeam, "spec.owner", pos["spec.owner"]
 		d.identity = &Identity{Metadata: doc.Metadata, Spec: doc.Spec, Location: loc}
 	case teamDocument:
 		d.kind, d.name = KindTeam, doc.Metadata.Name
 		d.team = &Team{Metadata: doc.Metadata, Spec: doc.Spec, Location: loc}
 	case exceptionDocument:
 		d.kind, d.name = KindException, doc.Metadata.Name
-		d.ref, d.refKind, d.refField, d.refPos = doc.Spec.Identity, KindIdentity, "spec.identity", c.pos["spec.identity"]
+		d.ref, d.refKind, d.refField, d.refPos = doc.Spec.Identity, KindIdentity, "spec.identity", pos["spec.identity"]
 		d.exception = &Exception{Metadata: doc.Metadata, Spec: doc.Spec, Location: loc}
 	}
 	return d

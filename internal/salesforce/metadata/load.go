@@ -68,12 +68,13 @@ func Load(ctx context.Context, paths []string, opts Options) (*Set, error) {
 	var wg sync.WaitGroup
 	for range min(workers, len(files)) {
 		wg.Go(func() {
+			scratch := make([]byte, readBlock)
 			for ctx.Err() == nil {
 				i := int(next.Add(1)) - 1
 				if i >= len(files) {
 					return
 				}
-				results[i] = loadFile(files[i].path, files[i].regular, maxSize)
+				results[i] = loadFile(files[i].path, files[i].regular, maxSize, scratch)
 			}
 		})
 	}
@@ -170,10 +171,14 @@ type fileResult struct {
 	err      *FileError
 }
 
+// readBlock is the size of the buffer each worker reads files into first:
+// larger than almost every metadata file, so that most take one read.
+const readBlock = 32 << 10
+
 // loadFile reads and parses one file; regular says the directory listing
-// showed a regular file.
-func loadFile(path string, regular bool, maxSize int64) fileResult {
-	data, err := readFile(path, regular, maxSize)
+// showed a regular file, scratch is the worker's read buffer.
+func loadFile(path string, regular bool, maxSize int64, scratch []byte) fileResult {
+	data, err := readFile(path, regular, maxSize, scratch)
 	if err != nil {
 		return fileResult{err: &FileError{File: path, Err: err}}
 	}
@@ -182,11 +187,13 @@ func loadFile(path string, regular bool, maxSize int64) fileResult {
 }
 
 // readFile reads a regular file of at most maxSize bytes. The size is checked
-// before reading, and the read is bounded too, in case the file grows.
+// before reading more than one block, and the read is bounded too, in case
+// the file grows.
 // Where the system allows, a file the directory listing showed as regular is
-// opened without a prior stat and checked on the open descriptor instead.
-func readFile(path string, regular bool, maxSize int64) ([]byte, error) {
-	if data, ok, err := readFileFast(path, regular, maxSize); ok {
+// opened without a prior stat, read into scratch first and checked on the
+// open descriptor when needed (see readFileFast).
+func readFile(path string, regular bool, maxSize int64, scratch []byte) ([]byte, error) {
+	if data, ok, err := readFileFast(path, regular, maxSize, scratch); ok {
 		return data, err
 	}
 	info, err := os.Stat(path)

@@ -235,7 +235,7 @@ func TestLoadOversizedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A sparse 50 MiB file: cheap to make, and Load must refuse it before
-	// reading a byte.
+	// reading past its first block.
 	if err := f.Truncate(50 << 20); err != nil {
 		t.Fatal(err)
 	}
