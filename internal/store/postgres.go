@@ -72,6 +72,11 @@ func pgAuditChain(ctx context.Context, db *sql.DB, from int64, fn func(seq int64
 // OpenPostgres connects to PostgreSQL with a libpq-style DSN or URL and
 // brings the schema up to date. Several Steward processes may share one
 // database. Errors never repeat the DSN, which may hold a password.
+//
+// The store caches secret version rows as stored (ciphertext and wrapped
+// data key) and keeps one more connection that listens for the
+// notifications migration 0006's trigger sends on every version change;
+// see versionCache and listener.
 func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -88,5 +93,6 @@ func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("PostgreSQL at %s: %w", host, err)
 	}
-	return &sqlStore{db: db, d: postgresDialect}, nil
+	cache := newVersionCache(listenStaleAfter)
+	return &sqlStore{db: db, d: postgresDialect, cache: cache, listen: startListener(&cfg.Config, cache)}, nil
 }

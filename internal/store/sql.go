@@ -38,6 +38,18 @@ type sqlStore struct {
 	// stmts caches prepared statements of the hot paths by query text, so
 	// SQLite does not parse them again on every call.
 	stmts sync.Map
+	// cache, when set, serves Version without a round trip; listen keeps
+	// it in step with other processes (PostgreSQL only).
+	cache  *versionCache
+	listen *listener
+}
+
+// changed drops identity's cached rows after this process changed them,
+// so the change shows in this process at once, before any notification.
+func (s *sqlStore) changed(identity string) {
+	if s.cache != nil {
+		s.cache.invalidate(identity)
+	}
 }
 
 // prepared returns the cached prepared statement for query.
@@ -95,6 +107,7 @@ func (s *sqlStore) withTx(ctx context.Context, what string, fn func(*sql.Tx) err
 
 func (s *sqlStore) InsertVersion(ctx context.Context, v Version, expect int, overlapUntil time.Time) (int, error) {
 	what := "insert secret version of " + v.Identity
+	defer s.changed(v.Identity)
 	var next int
 	err := s.withTx(ctx, what, func(tx *sql.Tx) error {
 		var latest int
@@ -146,7 +159,25 @@ func scanVersion(r scanner) (Version, error) {
 	return v, err
 }
 
+// Version serves from the cache when there is one and it holds the row,
+// and fills it otherwise.
 func (s *sqlStore) Version(ctx context.Context, identity string, version int) (Version, error) {
+	if s.cache == nil {
+		return s.readVersion(ctx, identity, version)
+	}
+	if v, ok := s.cache.get(identity, version); ok {
+		return v, nil
+	}
+	gen := s.cache.begin()
+	v, err := s.readVersion(ctx, identity, version)
+	if err == nil {
+		s.cache.put(gen, identity, version, v)
+	}
+	return v, err
+}
+
+// readVersion reads a version from the database.
+func (s *sqlStore) readVersion(ctx context.Context, identity string, version int) (Version, error) {
 	query, arg := `SELECT `+versionColumns+` FROM secret_versions WHERE identity = $1 AND version = $2`, any(version)
 	if version == 0 {
 		query, arg = `SELECT `+versionColumns+` FROM secret_versions WHERE identity = $1 AND state = $2`, StateActive
@@ -231,12 +262,14 @@ type execer interface {
 
 func (s *sqlStore) SetState(ctx context.Context, identity string, version int, from, to string, at time.Time) error {
 	what := fmt.Sprintf("move secret %s version %d from %s to %s", identity, version, from, to)
+	defer s.changed(identity)
 	return s.execOne(ctx, s.db, what, `UPDATE secret_versions SET state = $1, state_at = $2 WHERE identity = $3 AND version = $4 AND state = $5 AND destroyed_at = 0`,
 		to, nanos(at), identity, version, from)
 }
 
 func (s *sqlStore) Promote(ctx context.Context, identity string, version int, at, overlapUntil time.Time) error {
 	what := fmt.Sprintf("promote secret %s version %d", identity, version)
+	defer s.changed(identity)
 	return s.withTx(ctx, what, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE secret_versions SET state = $1, state_at = $2, overlap_until = $3 WHERE identity = $4 AND state = $5`,
 			StateRetired, nanos(at), nanos(overlapUntil), identity, StateActive); err != nil {
@@ -252,11 +285,13 @@ func (s *sqlStore) SetDeleted(ctx context.Context, identity string, version int,
 	if at.IsZero() {
 		what = fmt.Sprintf("restore secret %s version %d", identity, version)
 	}
+	defer s.changed(identity)
 	return s.execOne(ctx, s.db, what, `UPDATE secret_versions SET deleted_at = $1 WHERE identity = $2 AND version = $3 AND destroyed_at = 0`, nanos(at), identity, version)
 }
 
 func (s *sqlStore) Destroy(ctx context.Context, identity string, version int, at time.Time) error {
 	what := fmt.Sprintf("destroy secret %s version %d", identity, version)
+	defer s.changed(identity)
 	return s.withTx(ctx, what, func(tx *sql.Tx) error {
 		if err := s.execOne(ctx, tx, what, `UPDATE secret_versions SET destroyed_at = $1, wrapped_key = NULL, nonce = NULL, ciphertext = NULL WHERE identity = $2 AND version = $3 AND destroyed_at = 0`,
 			nanos(at), identity, version); err != nil {
@@ -271,6 +306,7 @@ func (s *sqlStore) Destroy(ctx context.Context, identity string, version int, at
 
 func (s *sqlStore) Rewrap(ctx context.Context, identity string, version int, old, new Wrapped) error {
 	what := fmt.Sprintf("rewrap secret %s version %d", identity, version)
+	defer s.changed(identity)
 	return s.execOne(ctx, s.db, what, `UPDATE secret_versions SET kek_id = $1, wrapped_key = $2 WHERE identity = $3 AND version = $4 AND kek_id = $5 AND wrapped_key = $6 AND destroyed_at = 0`,
 		new.KEKID, new.WrappedKey, identity, version, old.KEKID, old.WrappedKey)
 }
@@ -365,7 +401,7 @@ func (s *sqlStore) AppendAudit(ctx context.Context, seal Seal) error {
 				return fmt.Errorf("append audit records: sequence %d does not follow %d", r.Seq, head.Seq+int64(i))
 			}
 		}
-		if err := insertAuditRecords(ctx, tx, recs); err != nil {
+		if err := s.insertAuditRecords(ctx, tx, recs); err != nil {
 			return err
 		}
 		last := recs[len(recs)-1]
@@ -389,9 +425,14 @@ func (s *sqlStore) AppendAudit(ctx context.Context, seal Seal) error {
 // far below both databases' parameter limits.
 const auditInsertRows = 500
 
+// auditPreparedRows is the largest INSERT kept prepared: group commits of
+// up to this many records (the usual sizes) skip the statement's parsing,
+// and at most this many statements are cached.
+const auditPreparedRows = 64
+
 // insertAuditRecords writes records with multi-row INSERTs: one round trip
 // per 500 records instead of one per record.
-func insertAuditRecords(ctx context.Context, tx *sql.Tx, recs []AuditRecord) error {
+func (s *sqlStore) insertAuditRecords(ctx context.Context, tx *sql.Tx, recs []AuditRecord) error {
 	for len(recs) > 0 {
 		n := min(len(recs), auditInsertRows)
 		var q strings.Builder
@@ -405,7 +446,16 @@ func insertAuditRecords(ctx context.Context, tx *sql.Tx, recs []AuditRecord) err
 			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d)", p+1, p+2, p+3, p+4, p+5, p+6)
 			args = append(args, r.Seq, nanos(r.At), r.Action, r.Resource, r.Body, r.Hash)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		var err error
+		if n <= auditPreparedRows {
+			var st *sql.Stmt
+			if st, err = s.prepared(ctx, q.String()); err == nil {
+				_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			}
+		} else {
+			_, err = tx.ExecContext(ctx, q.String(), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("append audit records %d to %d: %w", recs[0].Seq, recs[n-1].Seq, err)
 		}
 		recs = recs[n:]
@@ -496,6 +546,9 @@ func (s *sqlStore) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 }
 
 func (s *sqlStore) Close() error {
+	if s.listen != nil {
+		s.listen.stop()
+	}
 	s.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	return s.db.Close()
 }
