@@ -1,13 +1,20 @@
 // Command brokerload measures the token broker under load on loopback: an
 // emulated org, a temporary SQLite store with its audit log, a local JWT
 // issuer and the real HTTP API over TLS, then CLIENTS concurrent workloads
-// asking for cached tokens for DURATION. Every request verifies a JWT,
-// evaluates the runtime policy and makes an audit record durable. It prints
-// grants per second, latency percentiles, the process's CPU time per grant
-// and the upstream exchanges per request, and exits 1 when a request failed
-// or more than one exchange per identity happened.
+// asking for cached tokens over kept-alive connections for DURATION. Every
+// request verifies a JWT, evaluates the runtime policy and makes an audit
+// record durable. It prints grants per second, latency percentiles, the
+// process's CPU time per grant, the audit log's commits and the upstream
+// exchanges per request, and exits 1 when a request failed or more than one
+// exchange per identity happened. Throughput never fails it.
+//
+// With -soak it runs for longer and samples the process's live heap and
+// resident memory every -sample, prints their start, end, maximum and
+// slope, and also exits 1 when the live heap or the anonymous resident
+// memory grows by more than a bound over the run.
 //
 //	go run ./bench/brokerload -duration 10s -clients 32
+//	go run ./bench/brokerload -soak 5m -sample 10s
 package main
 
 import (
@@ -22,13 +29,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +45,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/prometheus/procfs"
 
 	"github.com/steward-dev/steward/internal/audit"
 	"github.com/steward-dev/steward/internal/broker"
@@ -47,25 +57,51 @@ import (
 	"github.com/steward-dev/steward/internal/workload"
 )
 
-const maxDuration = 20 * time.Second
+// Bounds of a run: the load is bounded, on loopback only.
+const (
+	maxDuration = 20 * time.Second
+	maxSoak     = 30 * time.Minute
+)
 
-// cpuProfile is where to write a CPU profile of the load phase, or "".
-var cpuProfile string
+// options are the command line's settings.
+type options struct {
+	duration   time.Duration
+	clients    int
+	identities int
+	cpuProfile string
+	soak       time.Duration
+	sample     time.Duration
+	auditDelay time.Duration
+	http2      bool
+}
 
 func main() {
-	duration := flag.Duration("duration", 10*time.Second, "how long to send requests (at most 20s)")
-	clients := flag.Int("clients", 32, "concurrent clients")
-	identities := flag.Int("identities", 4, "identities the clients share")
-	profile := flag.String("cpuprofile", "", "write a CPU profile of the load phase to this file")
+	var o options
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long to send requests (at most 20s)")
+	flag.IntVar(&o.clients, "clients", 32, "concurrent clients")
+	flag.IntVar(&o.identities, "identities", 4, "identities the clients share")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
+	flag.DurationVar(&o.soak, "soak", 0, "run a soak of this length instead (at most 30m), sampling memory")
+	flag.DurationVar(&o.sample, "sample", 10*time.Second, "memory sampling interval of a soak")
+	flag.BoolVar(&o.http2, "http2", false, "serve and ask over HTTP/2 (one multiplexed connection) instead of HTTP/1.1 keep-alive connections")
+	flag.DurationVar(&o.auditDelay, "audit-max-delay", audit.DefaultMaxDelay, "the audit log's longest group-commit hold (negative: none)")
 	flag.Parse()
-	cpuProfile = *profile
-	if err := run(min(*duration, maxDuration), *clients, *identities); err != nil {
+	o.duration = min(o.duration, maxDuration)
+	if o.soak > 0 {
+		o.duration = min(o.soak, maxSoak)
+	}
+	if o.clients < 1 || o.identities < 1 || o.identities > o.clients || o.sample <= 0 {
+		fmt.Fprintln(os.Stderr, "brokerload: need clients ≥ identities ≥ 1 and a positive -sample")
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "brokerload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(duration time.Duration, clients, identities int) error {
+func run(o options) error {
+	clients, identities := o.clients, o.identities
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "brokerload")
 	if err != nil {
@@ -108,7 +144,8 @@ func run(duration time.Duration, clients, identities int) error {
 	if err != nil {
 		return err
 	}
-	log, err := audit.New(audit.Config{Store: db, Signer: signer})
+	commits := &countingAppender{Appender: db}
+	log, err := audit.New(audit.Config{Store: commits, Signer: signer, MaxDelay: o.auditDelay})
 	if err != nil {
 		return err
 	}
@@ -177,17 +214,26 @@ func run(duration time.Duration, clients, identities int) error {
 		return err
 	}
 	srv := httptest.NewUnstartedServer(api)
+	srv.EnableHTTP2 = o.http2
 	srv.StartTLS()
 	defer srv.Close()
 
-	// The load.
+	// The load: one kept-alive TLS connection per client, as an HTTP
+	// client that reads each response to its end keeps it (or, with
+	// -http2, one connection for all).
 	tr := srv.Client().Transport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = clients
+	var dials atomic.Int64
+	dialer := &net.Dialer{}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return dialer.DialContext(ctx, network, addr)
+	}
 	hc := &http.Client{Transport: tr}
 	bodies := make([]string, clients)
 	for c := range clients {
 		now := time.Now()
-		claims, _ := json.Marshal(map[string]any{"iss": jwks.URL, "sub": fmt.Sprintf("client-%d", c), "aud": "steward", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+		claims, _ := json.Marshal(map[string]any{"iss": jwks.URL, "sub": fmt.Sprintf("client-%d", c), "aud": "steward", "iat": now.Unix(), "exp": now.Add(time.Hour + o.duration).Unix()})
 		s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
 		if err != nil {
 			return err
@@ -202,14 +248,20 @@ func run(duration time.Duration, clients, identities int) error {
 			"audience": {fmt.Sprintf("erp-%d", c%identities)},
 		}.Encode()
 	}
-	// Warm up: one grant per client (connections, JWKS, the first exchange).
+	// Warm up: one grant per client, all at once (connections, JWKS, the
+	// first exchange of each identity, with its single flight).
+	warm := make([]error, clients)
+	var ww sync.WaitGroup
 	for c := range clients {
-		if _, err := grant(hc, srv.URL, bodies[c]); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
+		ww.Go(func() { _, warm[c] = grant(hc, srv.URL, bodies[c]) })
 	}
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
+	ww.Wait()
+	if err := errors.Join(warm...); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	dials0 := dials.Load()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
 		if err != nil {
 			return err
 		}
@@ -219,11 +271,13 @@ func run(duration time.Duration, clients, identities int) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	load0 := loadAverage()
+	records0, commits0 := records(ctx, db), commits.n.Load()
 	cpu0 := cpuTime()
-	var failures atomic.Int64
+	var failures, granted atomic.Int64
 	var firstErr atomic.Value
-	lat := make([][]time.Duration, clients)
-	stop := time.Now().Add(duration)
+	hists := make([]histogram, clients)
+	stop := time.Now().Add(o.duration)
 	begin := time.Now()
 	var wg sync.WaitGroup
 	for c := range clients {
@@ -235,28 +289,36 @@ func run(duration time.Duration, clients, identities int) error {
 					firstErr.CompareAndSwap(nil, err)
 					continue
 				}
-				lat[c] = append(lat[c], d)
+				hists[c].add(d)
+				granted.Add(1)
 			}
 		})
+	}
+	var soak *soakReport
+	if o.soak > 0 {
+		soak = sampleMemory(begin, stop, o.sample, &granted)
 	}
 	wg.Wait()
 	wall := time.Since(begin)
 	cpu := cpuTime() - cpu0
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	if len(all) == 0 {
+	var all histogram
+	for i := range hists {
+		all.merge(&hists[i])
+	}
+	n := int64(all.count)
+	if n == 0 {
 		return fmt.Errorf("no request succeeded: %v", firstErr.Load())
 	}
-	pct := func(p float64) time.Duration { return all[min(len(all)-1, int(float64(len(all))*p))] }
-	var records int64
-	db.AuditRecords(ctx, 0, func(store.AuditRecord) error { records++; return nil })
-	total := int64(len(all)) + failures.Load()
-	fmt.Printf("clients %d, identities %d, duration %s\n", clients, identities, wall.Round(time.Millisecond))
-	fmt.Printf("grants %d (%.0f/s), failures %d\n", len(all), float64(len(all))/wall.Seconds(), failures.Load())
-	fmt.Printf("latency p50 %s, p90 %s, p99 %s, max %s\n", pct(.50).Round(time.Microsecond), pct(.90).Round(time.Microsecond), pct(.99).Round(time.Microsecond), all[len(all)-1].Round(time.Microsecond))
-	fmt.Printf("CPU %.2f s user+sys (%.0f µs per grant, client included)\n", cpu.Seconds(), float64(cpu.Microseconds())/float64(len(all)))
+	nrec, ncommit := records(ctx, db)-records0, commits.n.Load()-commits0
+	total := n + failures.Load()
+	fmt.Printf("clients %d, identities %d, duration %s, load average %s at the start, %s at the end\n",
+		clients, identities, wall.Round(time.Millisecond), load0, loadAverage())
+	fmt.Printf("grants %d (%.0f/s), failures %d\n", n, float64(n)/wall.Seconds(), failures.Load())
+	fmt.Printf("latency p50 %s, p90 %s, p99 %s, max %s\n", all.quantile(.50), all.quantile(.90), all.quantile(.99), all.max.Round(time.Microsecond))
+	fmt.Printf("CPU %.2f s user+sys (%.0f µs per grant, client included)\n", cpu.Seconds(), float64(cpu.Microseconds())/float64(n))
+	fmt.Printf("TLS connections %d opened by the warm-up, %d during the load\n", dials0, dials.Load()-dials0)
+	fmt.Printf("audit records %d in %d commits (%.1f per commit)\n", nrec, ncommit, float64(nrec)/float64(max(ncommit, 1)))
 	fmt.Printf("upstream exchanges %d for %d requests (%d identities; ratio %.2g)\n", exchanges.Load(), total+int64(clients), identities, float64(exchanges.Load())/float64(total+int64(clients)))
-	fmt.Printf("audit records %d\n", records)
 	var errs []error
 	if failures.Load() > 0 {
 		errs = append(errs, fmt.Errorf("%d requests failed; first: %v", failures.Load(), firstErr.Load()))
@@ -264,10 +326,19 @@ func run(duration time.Duration, clients, identities int) error {
 	if exchanges.Load() != int64(identities) {
 		errs = append(errs, fmt.Errorf("%d upstream exchanges, want one per identity (%d)", exchanges.Load(), identities))
 	}
+	if nrec != total {
+		errs = append(errs, fmt.Errorf("%d audit records for %d requests, want one each", nrec, total))
+	}
+	if soak != nil {
+		if err := soak.print(n); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
-// grant asks for one token and times it.
+// grant asks for one token, reads the response to its end so that the
+// connection is kept alive, and times it.
 func grant(hc *http.Client, base, body string) (time.Duration, error) {
 	begin := time.Now()
 	resp, err := hc.Post(base+"/v1/token", "application/x-www-form-urlencoded", strings.NewReader(body))
@@ -279,13 +350,205 @@ func grant(hc *http.Client, base, body string) (time.Duration, error) {
 		AccessToken string `json:"access_token"`
 		Error       string `json:"error_description"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	io.Copy(io.Discard, resp.Body)
+	if err != nil {
 		return 0, err
 	}
 	if resp.StatusCode != http.StatusOK || out.AccessToken == "" {
 		return 0, fmt.Errorf("status %d: %s", resp.StatusCode, out.Error)
 	}
 	return time.Since(begin), nil
+}
+
+// countingAppender counts the audit log's transactions.
+type countingAppender struct {
+	audit.Appender
+	n atomic.Int64
+}
+
+func (c *countingAppender) AppendAudit(ctx context.Context, seal store.Seal) error {
+	c.n.Add(1)
+	return c.Appender.AppendAudit(ctx, seal)
+}
+
+// records counts the audit records in the store.
+func records(ctx context.Context, db store.Store) int64 {
+	var n int64
+	db.AuditRecords(ctx, 0, func(store.AuditRecord) error { n++; return nil })
+	return n
+}
+
+// histogram counts latencies in log-linear buckets: exact below 64 µs,
+// then 32 buckets per power of two (at most 3 % wide), so that a long run
+// keeps a fixed amount of memory.
+type histogram struct {
+	counts [64 * 32]uint64
+	count  uint64
+	max    time.Duration
+}
+
+func (h *histogram) add(d time.Duration) {
+	h.counts[bucket(uint64(max(d.Microseconds(), 0)))]++
+	h.count++
+	h.max = max(h.max, d)
+}
+
+func (h *histogram) merge(o *histogram) {
+	for i, c := range o.counts {
+		h.counts[i] += c
+	}
+	h.count += o.count
+	h.max = max(h.max, o.max)
+}
+
+// quantile is the upper edge of the bucket holding quantile q.
+func (h *histogram) quantile(q float64) time.Duration {
+	rank := uint64(q * float64(h.count))
+	var seen uint64
+	for i, c := range h.counts {
+		seen += c
+		if seen > rank {
+			return min(time.Duration(bucketLow(i+1))*time.Microsecond, h.max.Round(time.Microsecond))
+		}
+	}
+	return h.max.Round(time.Microsecond)
+}
+
+// bucket is the bucket of a latency in µs; bucketLow is the inverse, the
+// smallest latency of a bucket.
+func bucket(us uint64) int {
+	if us < 64 {
+		return int(us)
+	}
+	e := bits.Len64(us) - 6 // us>>e is in [32, 64)
+	return min(e*32+int(us>>e), 64*32-1)
+}
+
+func bucketLow(i int) uint64 {
+	if i < 64 {
+		return uint64(i)
+	}
+	e := i/32 - 1
+	return uint64(i-e*32) << e
+}
+
+// memSample is the process's memory at one moment of a soak.
+type memSample struct {
+	at               time.Duration
+	grants           int64
+	heapLive         uint64 // bytes of heap marked live by the last GC
+	rss, rssAnon     uint64
+	goroutines       uint64
+	liveMiB, anonMiB float64
+}
+
+// soakReport is the memory samples of a soak.
+type soakReport struct {
+	samples []memSample
+}
+
+// Bounds of a soak's memory growth after the warm-up, along the fitted
+// line.
+// The live heap holds the API's configuration, the compiled policy, the
+// caches (one entry per identity and per distinct JWT, at most a few
+// hundred bytes each, bounded by the clients) and the in-flight requests
+// of the clients, all independent of the number of grants; it varies by a
+// few MiB between garbage collections with what is in flight. 16 MiB over
+// a five-minute soak of about a million grants is 16 bytes per grant:
+// anything retained per request, even one map entry, shows above it.
+// Anonymous resident memory adds the runtime's free pages and SQLite's
+// page cache (bounded at 16 MiB a connection), hence the larger bound; the
+// database file's own mapped pages are file-backed and not counted.
+const (
+	maxHeapGrowth = 16 << 20
+	maxAnonGrowth = 64 << 20
+)
+
+// sampleMemory samples memory every interval until stop, printing each
+// sample as it goes.
+func sampleMemory(begin, stop time.Time, every time.Duration, grants *atomic.Int64) *soakReport {
+	rep := &soakReport{}
+	self, err := procfs.Self()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "brokerload: no /proc: resident memory not sampled:", err)
+	}
+	ms := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/sched/goroutines:goroutines"}}
+	fmt.Println("time    grants      heap-live  rss-anon  rss       goroutines")
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for time.Now().Add(every / 2).Before(stop) {
+		<-tick.C
+		metrics.Read(ms)
+		s := memSample{at: time.Since(begin), grants: grants.Load(), heapLive: ms[0].Value.Uint64(), goroutines: ms[1].Value.Uint64()}
+		if err == nil {
+			if st, err := self.NewStatus(); err == nil {
+				s.rss, s.rssAnon = st.VmRSS, st.RssAnon
+			}
+		}
+		s.liveMiB, s.anonMiB = mib(s.heapLive), mib(s.rssAnon)
+		fmt.Printf("%-7s %-11d %-10.1f %-9.1f %-9.1f %d\n", s.at.Round(time.Second), s.grants, s.liveMiB, s.anonMiB, mib(s.rss), s.goroutines)
+		rep.samples = append(rep.samples, s)
+	}
+	return rep
+}
+
+// print reports start, end, maximum and slope, and whether the growth
+// stayed within its bounds.
+func (r *soakReport) print(grants int64) error {
+	if len(r.samples) < 3 {
+		return errors.New("soak: fewer than 3 memory samples; run longer or sample more often")
+	}
+	// The first fifth is the warm-up, left out of the fit: SQLite's page
+	// cache fills up to its bound as the audit table grows.
+	fit := r.samples[len(r.samples)/5:]
+	first, last := fit[0], fit[len(fit)-1]
+	span := (last.at - first.at).Minutes()
+	var errs []error
+	check := func(name string, v func(memSample) float64, bound float64) {
+		peak := 0.0
+		for _, s := range r.samples {
+			peak = max(peak, v(s))
+		}
+		slope := slope(fit, v)
+		growth := slope * span
+		fmt.Printf("%s: start %.1f MiB, after warm-up %.1f MiB, end %.1f MiB, max %.1f MiB; slope %+.2f MiB/min from %s (%+.1f MiB over %.1f min, %+.1f bytes per grant; bound %.0f MiB)\n",
+			name, v(r.samples[0]), v(first), v(last), peak, slope, first.at.Round(time.Second), growth, span, growth*(1<<20)/float64(max(last.grants-first.grants, 1)), bound)
+		if growth > bound {
+			errs = append(errs, fmt.Errorf("soak: %s grew by %.1f MiB over %.1f min, more than %.0f MiB", name, growth, span, bound))
+		}
+	}
+	check("heap live", func(s memSample) float64 { return s.liveMiB }, mib(maxHeapGrowth))
+	if first.rssAnon > 0 {
+		check("RSS anonymous", func(s memSample) float64 { return s.anonMiB }, mib(maxAnonGrowth))
+	}
+	return errors.Join(errs...)
+}
+
+// slope is the least-squares slope of v over the samples, per minute.
+func slope(samples []memSample, v func(memSample) float64) float64 {
+	var sx, sy, sxx, sxy float64
+	for _, s := range samples {
+		x := s.at.Minutes()
+		sx, sy, sxx, sxy = sx+x, sy+v(s), sxx+x*x, sxy+x*v(s)
+	}
+	n := float64(len(samples))
+	return (n*sxy - sx*sy) / (n*sxx - sx*sx)
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// loadAverage is the machine's one-minute load average, or "?".
+func loadAverage() string {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return "?"
+	}
+	l, err := fs.LoadAvg()
+	if err != nil {
+		return "?"
+	}
+	return fmt.Sprintf("%.2f", l.Load1)
 }
 
 // cpuTime is the process's user+system CPU time.
