@@ -36,6 +36,6 @@ measure() {
 for b in ES256/full RS256/full EdDSA/full ES256/cached RS256/cached; do
   measure "$out/workload.test" "BenchmarkVerify/$b"
 done
-for b in allow deny; do
+for b in allow deny allow-findings allow-prepared; do
   measure "$out/broker.test" "BenchmarkDecide/$b"
 done

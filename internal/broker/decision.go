@@ -53,6 +53,11 @@ type DecisionOptions struct {
 	// RotationGrace is how long past its rotation deadline a secret may be
 	// before issuance is denied (default DefaultRotationGrace).
 	RotationGrace time.Duration
+	// DenyFindings are posture rule ids (NHI-SEC-01) and severities
+	// (critical): an open finding against the identity whose rule or
+	// severity is listed denies issuance (reason open_finding). Empty, the
+	// default, denies on none.
+	DenyFindings []string
 }
 
 // Input is what one decision is made on. It never holds a secret value.
@@ -69,6 +74,9 @@ type Input struct {
 	Review ReviewStatus
 	// Findings are the posture findings open against the identity.
 	Findings []Finding
+	// Prepared, when made by Prepare from this Identity and these Findings,
+	// spares converting them for every decision.
+	Prepared *Prepared
 	// Now is the decision time (default time.Now).
 	Now time.Time
 }
@@ -76,14 +84,30 @@ type Input struct {
 // SecretState is what the decision knows of an identity's current secret:
 // never the value.
 type SecretState struct {
-	// Version is the secret store's version number (0 when unknown).
+	// Source says where the state comes from: SourceStore, or
+	// SourceDeclared for the manifest's dates when the store holds no
+	// secret for the identity.
+	Source string
+	// Version is the secret store's active version number (0 when unknown
+	// or when no version is active).
 	Version int
-	// CreatedAt is when this version was stored or last rotated; zero when
-	// unknown.
+	// CreatedAt is when this version was stored; zero when unknown.
 	CreatedAt time.Time
+	// RotatedAt is when this version became active; zero when unknown (the
+	// age then counts from CreatedAt).
+	RotatedAt time.Time
 	// RotationDeadline is when it must be rotated by; zero for none.
 	RotationDeadline time.Time
+	// Rotation is the state of an unfinished rotation's new version
+	// (staged or verified), or "" when none is in progress.
+	Rotation string
 }
+
+// Where a SecretState comes from.
+const (
+	SourceStore    = "store"
+	SourceDeclared = "declared"
+)
 
 // ReviewStatus is an identity's review standing.
 type ReviewStatus struct {
@@ -93,7 +117,8 @@ type ReviewStatus struct {
 	Due time.Time
 }
 
-// Finding is an open posture finding against the identity.
+// Finding is an open posture finding against the identity: the rule's id
+// and the finding's severity, with its message.
 type Finding struct {
 	Rule     string `json:"rule"`
 	Severity string `json:"severity"`
@@ -121,6 +146,7 @@ type Reason struct {
 type Decider struct {
 	query                      rego.PreparedEvalQuery
 	reviewGrace, rotationGrace time.Duration
+	settings                   ast.Value // input.settings, the same for every decision
 	digest                     string
 }
 
@@ -148,7 +174,11 @@ func NewDecider(ctx context.Context, opts DecisionOptions) (*Decider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prepare decision policy: %w", err)
 	}
-	return &Decider{query: pq, reviewGrace: opts.ReviewGrace, rotationGrace: opts.RotationGrace, digest: digest(mods)}, nil
+	settings, err := ast.InterfaceToValue(map[string]any{"denyFindings": stringList(opts.DenyFindings, false)})
+	if err != nil {
+		return nil, fmt.Errorf("decision settings: %w", err)
+	}
+	return &Decider{query: pq, reviewGrace: opts.ReviewGrace, rotationGrace: opts.RotationGrace, settings: settings, digest: digest(mods)}, nil
 }
 
 // Policy identifies the rules in force, built-in and custom, as

@@ -13,9 +13,9 @@ import (
 func DeclaredSecret(id *snapshot.Identity) SecretState {
 	rotated, err := time.Parse(time.DateOnly, id.Credential.RotatedAt)
 	if err != nil {
-		return SecretState{}
+		return SecretState{Source: SourceDeclared}
 	}
-	s := SecretState{CreatedAt: rotated}
+	s := SecretState{Source: SourceDeclared, CreatedAt: rotated, RotatedAt: rotated}
 	if id.Credential.RotationDays > 0 {
 		s.RotationDeadline = rotated.AddDate(0, 0, id.Credential.RotationDays)
 	}

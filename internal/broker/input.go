@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -16,10 +17,13 @@ import (
 //	consumer            the matched consumer with its index; absent for none
 //	identity            the Identity as in a snapshot
 //	killed              kill switch
-//	secret              version, createdAt, ageDays, rotationDeadline,
-//	                    graceEnds (rotationDeadline + rotation grace)
+//	secret              source (store or declared), version, createdAt,
+//	                    rotatedAt, ageDays (since rotatedAt, else createdAt),
+//	                    rotationDeadline, graceEnds (rotationDeadline +
+//	                    rotation grace), rotation (staged, verified or "")
 //	review              lastReviewed, due, graceEnds (due + review grace)
-//	findings            [{rule, severity, message}]
+//	findings            [{rule, severity, message}]: open posture findings
+//	settings            denyFindings: rule ids and severities that deny
 //
 // Times are RFC 3339 in UTC, or "" for none, so that the policy compares
 // them as strings: OPA's arithmetic on numbers cost more than the rest of
@@ -30,13 +34,24 @@ import (
 // value. Converting the whole input up front cost more than evaluating it.
 func (d *Decider) inputValue(in *Input, consumer int) ast.Value {
 	w := in.Workload
-	age := 0
-	if !in.Secret.CreatedAt.IsZero() {
-		age = int(in.Now.Sub(in.Secret.CreatedAt) / (24 * time.Hour))
+	age := secretAge(in.Secret, in.Now)
+	var identity, findings, secret, review any
+	if p := in.Prepared; p != nil && p.identity == in.Identity {
+		identity, findings = p.identityValue, p.findings
+		if st := p.state; st != nil && st.decider == d && st.secret == in.Secret && st.review == in.Review {
+			review = st.reviewValue
+			if st.age == age {
+				secret = st.secretValue
+			}
+		}
+	} else {
+		identity, findings = identityValue(in.Identity), findingsValue(in.Findings)
 	}
-	findings := make([]any, len(in.Findings))
-	for i, f := range in.Findings {
-		findings[i] = map[string]any{"rule": f.Rule, "severity": f.Severity, "message": f.Message}
+	if secret == nil {
+		secret = d.secretValue(in.Secret, age)
+	}
+	if review == nil {
+		review = d.reviewValue(in.Review)
 	}
 	claims := w.Claims
 	if claims == nil {
@@ -55,21 +70,12 @@ func (d *Decider) inputValue(in *Input, consumer int) ast.Value {
 			"expiresAt":   stamp(w.ExpiresAt),
 			"claims":      claims,
 		},
-		"identity": identityValue(in.Identity),
+		"identity": identity,
 		"killed":   in.Killed,
-		"secret": map[string]any{
-			"version":          in.Secret.Version,
-			"createdAt":        stamp(in.Secret.CreatedAt),
-			"ageDays":          age,
-			"rotationDeadline": stamp(in.Secret.RotationDeadline),
-			"graceEnds":        graceEnds(in.Secret.RotationDeadline, d.rotationGrace),
-		},
-		"review": map[string]any{
-			"lastReviewed": stamp(in.Review.LastReviewed),
-			"due":          stamp(in.Review.Due),
-			"graceEnds":    graceEnds(in.Review.Due, d.reviewGrace),
-		},
+		"secret":   secret,
+		"review":   review,
 		"findings": findings,
+		"settings": d.settings,
 	}
 	if consumer >= 0 {
 		c := consumerValue(in.Identity.Consumers[consumer])
@@ -77,6 +83,105 @@ func (d *Decider) inputValue(in *Input, consumer int) ast.Value {
 		input["consumer"] = c
 	}
 	return ast.LazyObject(input)
+}
+
+// secretAge is the secret's age in whole days at now: since it became
+// active, else since it was stored; 0 when unknown.
+func secretAge(s SecretState, now time.Time) int {
+	since := s.RotatedAt
+	if since.IsZero() {
+		since = s.CreatedAt
+	}
+	if since.IsZero() {
+		return 0
+	}
+	return int(now.Sub(since) / (24 * time.Hour))
+}
+
+// secretValue is the input's secret object.
+func (d *Decider) secretValue(s SecretState, age int) map[string]any {
+	return map[string]any{
+		"source":           s.Source,
+		"version":          s.Version,
+		"createdAt":        stamp(s.CreatedAt),
+		"rotatedAt":        stamp(s.RotatedAt),
+		"ageDays":          age,
+		"rotationDeadline": stamp(s.RotationDeadline),
+		"graceEnds":        graceEnds(s.RotationDeadline, d.rotationGrace),
+		"rotation":         s.Rotation,
+	}
+}
+
+// reviewValue is the input's review object.
+func (d *Decider) reviewValue(r ReviewStatus) map[string]any {
+	return map[string]any{
+		"lastReviewed": stamp(r.LastReviewed),
+		"due":          stamp(r.Due),
+		"graceEnds":    graceEnds(r.Due, d.reviewGrace),
+	}
+}
+
+// Prepared is an identity's and its findings' part of the decision input,
+// converted to policy values once instead of for every decision. It is
+// read-only and safe to share between concurrent decisions.
+type Prepared struct {
+	identity      *snapshot.Identity
+	identityValue ast.Value
+	findings      ast.Value
+	state         *preparedState
+}
+
+// preparedState is the secret and review part of the input as one decider
+// builds it, for a secret of a given age in days.
+type preparedState struct {
+	decider                  *Decider
+	secret                   SecretState
+	review                   ReviewStatus
+	age                      int
+	secretValue, reviewValue ast.Value
+}
+
+// PrepareState returns a copy of p that also holds the secret and review
+// parts of the input as d builds them, for decisions whose Input carries
+// this SecretState and ReviewStatus. The secret's age is taken at now; a
+// decision on another day builds the secret part again.
+func (d *Decider) PrepareState(p *Prepared, s SecretState, r ReviewStatus, now time.Time) (*Prepared, error) {
+	age := secretAge(s, now)
+	sv, err := ast.InterfaceToValue(d.secretValue(s, age))
+	if err != nil {
+		return nil, fmt.Errorf("prepare the secret state of %s: %w", p.identity.Name, err)
+	}
+	rv, err := ast.InterfaceToValue(d.reviewValue(r))
+	if err != nil {
+		return nil, fmt.Errorf("prepare the review status of %s: %w", p.identity.Name, err)
+	}
+	q := *p
+	q.state = &preparedState{decider: d, secret: s, review: r, age: age, secretValue: sv, reviewValue: rv}
+	return &q, nil
+}
+
+// Prepare converts id and its open findings for the policy. Pass the
+// result as Input.Prepared along with the same Identity and Findings; it is
+// ignored for any other Identity.
+func Prepare(id *snapshot.Identity, findings []Finding) (*Prepared, error) {
+	iv, err := ast.InterfaceToValue(identityValue(id))
+	if err != nil {
+		return nil, fmt.Errorf("prepare identity %s: %w", id.Name, err)
+	}
+	fv, err := ast.InterfaceToValue(findingsValue(findings))
+	if err != nil {
+		return nil, fmt.Errorf("prepare the findings of %s: %w", id.Name, err)
+	}
+	return &Prepared{identity: id, identityValue: iv, findings: fv}, nil
+}
+
+// findingsValue is the findings as native values for the input.
+func findingsValue(list []Finding) []any {
+	out := make([]any, len(list))
+	for i, f := range list {
+		out[i] = map[string]any{"rule": f.Rule, "severity": f.Severity, "message": f.Message}
+	}
+	return out
 }
 
 // identityValue is the Identity as the snapshot's JSON shows it, as native

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/steward-dev/steward/internal/audit"
@@ -85,17 +87,30 @@ func (a *API) isKilled(identity string) bool {
 	return a.killed[identity]
 }
 
-// killResult is the answer of the kill routes.
+// killResult is the answer of the kill routes: the switch's state and
+// what became of each step.
 type killResult struct {
-	Identity string `json:"identity"`
-	Killed   bool   `json:"killed"`
-	Revoked  int    `json:"revoked"`
-	Warning  string `json:"warning,omitempty"`
+	Identity string     `json:"identity"`
+	Killed   bool       `json:"killed"`
+	Revoked  int        `json:"revoked"`
+	Steps    []KillStep `json:"steps"`
+	Warning  string     `json:"warning,omitempty"`
+}
+
+// KillStep is the result of one step of a kill: block (issuance stopped
+// and the switch persisted), revoke (tokens handed out revoked at the
+// org), and, from the command line, rotate or destroy.
+type KillStep struct {
+	Step string `json:"step"`
+	// OK is false when the step failed; Next then says what to do.
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	Next   string `json:"next,omitempty"`
 }
 
 // kill is POST /v1/identities/{name}/kill: record it, block issuance at
 // once, persist it, then revoke at the org every token handed out that is
-// still valid.
+// still valid, and record the revocation's outcome.
 func (a *API) kill(w http.ResponseWriter, r *http.Request, op *Operator) {
 	a.setKill(w, r, op, true)
 }
@@ -115,8 +130,9 @@ func (a *API) setKill(w http.ResponseWriter, r *http.Request, op *Operator, on b
 	if on {
 		action = ActionKill
 	}
+	actor := audit.Actor{Kind: audit.ActorHuman, ID: op.Name}
 	ev := audit.Event{
-		Time: a.cfg.Now(), Actor: audit.Actor{Kind: audit.ActorHuman, ID: op.Name}, Action: action,
+		Time: a.cfg.Now(), Actor: actor, Action: action,
 		Resource: name, Outcome: audit.OutcomeSuccess, RequestID: reqID(r),
 	}
 	if err := a.appendAudit(r.Context(), ev); err != nil {
@@ -133,6 +149,10 @@ func (a *API) setKill(w http.ResponseWriter, r *http.Request, op *Operator, on b
 	a.killMu.Unlock()
 	res := killResult{Identity: name, Killed: on}
 	status := http.StatusOK
+	block := KillStep{Step: "block", OK: true, Detail: "issuance blocked on every replica"}
+	if !on {
+		block = KillStep{Step: "lift", OK: true, Detail: "tokens are issued again"}
+	}
 	if a.cfg.Kills != nil {
 		err := a.cfg.Kills.SetKilled(r.Context(), name, on)
 		// A sync that read the store before this change was persisted
@@ -143,18 +163,51 @@ func (a *API) setKill(w http.ResponseWriter, r *http.Request, op *Operator, on b
 		if err != nil {
 			a.cfg.Logger.Error("persist the kill switch", "identity", name, "killed", on, "error", err)
 			res.Warning = "applied in this process but not persisted: a restart would undo it; retry"
+			block.OK, block.Detail, block.Next = false, "applied in this replica only: not persisted, so other replicas and a restart do not see it", "retry the same command once the store is reachable"
 			status = http.StatusInternalServerError
 		}
+	} else if on {
+		block.Detail = "issuance blocked in this broker (no store: a restart lifts it)"
 	}
+	res.Steps = append(res.Steps, block)
 	if on {
-		n, err := a.cfg.Tokens.Revoke(r.Context(), name)
+		step, n := a.revoke(r, actor, name)
 		res.Revoked = n
-		if err != nil {
-			a.cfg.Logger.Error("revoke tokens", "identity", name, "error", err)
+		if !step.OK {
 			res.Warning = "issuance is blocked, but revoking the tokens already handed out failed: revoke them in the org"
-			status = http.StatusBadGateway
+			if status == http.StatusOK {
+				status = http.StatusBadGateway
+			}
 		}
+		res.Steps = append(res.Steps, step)
 	}
 	a.cfg.Logger.Warn("kill switch", "identity", name, "killed", on, "by", op.Name, "revoked", res.Revoked)
 	writeJSON(w, status, res)
+}
+
+// ActionKillRevoke is the audit action recording a kill's revocation.
+const ActionKillRevoke = "broker.kill.revoke"
+
+// revoke revokes at the org the tokens handed out for name that are still
+// valid, and records how that went. It returns the step and how many were
+// revoked. The cache forgets them either way, so a failure is for the
+// operator to finish in the org.
+func (a *API) revoke(r *http.Request, actor audit.Actor, name string) (KillStep, int) {
+	n, err := a.cfg.Tokens.Revoke(r.Context(), name)
+	step := KillStep{Step: "revoke", OK: err == nil, Detail: fmt.Sprintf("%d token(s) revoked at the org", n)}
+	ev := audit.Event{
+		Time: a.cfg.Now(), Actor: actor, Action: ActionKillRevoke, Resource: name,
+		Outcome: audit.OutcomeSuccess, RequestID: reqID(r), Details: map[string]string{"revoked": strconv.Itoa(n)},
+	}
+	if err != nil {
+		a.cfg.Logger.Error("revoke tokens", "identity", name, "error", err)
+		// The error's text stays in the log: the record says what failed.
+		ev.Outcome, ev.Details["error"] = audit.OutcomeFailure, "upstream revocation failed"
+		step.Detail = fmt.Sprintf("%d token(s) revoked; the others could not be: %v", n, err)
+		step.Next = "revoke the app's OAuth sessions in the org (Setup > Connected Apps OAuth Usage); the kill stays in force meanwhile"
+	}
+	if err := a.appendAudit(r.Context(), ev); err != nil {
+		step.Detail += " (its audit record could not be written; see the broker's log)"
+	}
+	return step, n
 }

@@ -100,10 +100,7 @@ func (a *API) token(w http.ResponseWriter, r *http.Request, _ *Operator) {
 	}
 
 	now := a.cfg.Now()
-	dec, err := a.cfg.Decider.Decide(r.Context(), broker.Input{
-		Workload: wl, Identity: id, Killed: a.isKilled(name),
-		Secret: broker.DeclaredSecret(id), Review: broker.DeclaredReview(id), Now: now,
-	})
+	dec, err := a.cfg.Decider.Decide(r.Context(), a.decisionInput(wl, id, now))
 	if err != nil {
 		a.cfg.Metrics.decision("error")
 		a.cfg.Logger.Error("decision failed", "identity", name, "workload", wl.String(), "error", err)

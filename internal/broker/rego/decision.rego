@@ -68,6 +68,29 @@ deny contains {
 	input.now > input.secret.graceEnds
 }
 
+# An open posture finding denies when its rule id or its severity is in
+# the broker's policy.denyFindings setting (input.settings.denyFindings),
+# empty by default: findings come from the manifests as they were when the
+# broker started, and a new posture rule must not stop production
+# integrations unless the operator chose so. The setting is iterated
+# first, so that with none listed the findings are not read at all.
+deny contains open_finding(f) if {
+	some listed in input.settings.denyFindings
+	some f in input.findings
+	f.rule == listed
+}
+
+deny contains open_finding(f) if {
+	some listed in input.settings.denyFindings
+	some f in input.findings
+	f.severity == listed
+}
+
+open_finding(f) := {
+	"code": "open_finding",
+	"message": sprintf("identity %s has an open %s finding %s: %s", [input.identity.name, f.severity, f.rule, f.message]),
+}
+
 # reasons are the built-in and the custom deny reasons. A custom reason may
 # be an object with a code and a message, or a plain message.
 reasons contains r if {

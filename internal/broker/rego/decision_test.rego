@@ -25,6 +25,7 @@ good := {
 	"secret": {"rotationDeadline": "2026-12-30T00:00:00Z", "graceEnds": "2027-01-06T00:00:00Z"},
 	"review": {"due": "2026-12-29T00:00:00Z", "graceEnds": "2027-01-28T00:00:00Z"},
 	"findings": [],
+	"settings": {"denyFindings": []},
 }
 
 decide(patch) := d if {
@@ -102,4 +103,33 @@ test_reasons_accumulate if {
 		{"op": "remove", "path": "/consumer"},
 	])
 	codes(d) == {"identity_killed", "identity_retired", "consumer_not_allowed"}
+}
+
+critical_finding := [{"op": "replace", "path": "/findings", "value": [
+	{"rule": "NHI-SEC-01", "severity": "critical", "message": "the manifest holds the consumer secret"},
+	{"rule": "NHI-OWN-02", "severity": "low", "message": "no backup owner"},
+]}]
+
+test_findings_allowed_by_default if {
+	decide(critical_finding).allow
+}
+
+test_finding_denied_by_rule_id if {
+	d := decide(array.concat(critical_finding, [{"op": "replace", "path": "/settings/denyFindings", "value": ["NHI-SEC-01"]}]))
+	codes(d) == {"open_finding"}
+	count(d.reasons) == 1
+	some r in d.reasons
+	r.message == "identity billing-sync-prod has an open critical finding NHI-SEC-01: the manifest holds the consumer secret"
+}
+
+test_finding_denied_by_severity if {
+	d := decide(array.concat(critical_finding, [{"op": "replace", "path": "/settings/denyFindings", "value": ["low", "high"]}]))
+	codes(d) == {"open_finding"}
+	count(d.reasons) == 1
+	some r in d.reasons
+	contains(r.message, "NHI-OWN-02")
+}
+
+test_finding_not_listed if {
+	decide(array.concat(critical_finding, [{"op": "replace", "path": "/settings/denyFindings", "value": ["NHI-REV-01", "high"]}])).allow
 }
