@@ -14,6 +14,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/steward-dev/steward/internal/audit"
+	"github.com/steward-dev/steward/internal/elevation"
+	"github.com/steward-dev/steward/internal/review"
 	"github.com/steward-dev/steward/internal/secrets"
 	"github.com/steward-dev/steward/internal/snapshot"
 	"github.com/steward-dev/steward/internal/store"
@@ -96,6 +98,15 @@ func (f *storeFlags) addSecretStore(ctx context.Context, env Env, checkpoints st
 		return fmt.Errorf("read the secret store: %w", err)
 	}
 	snap.AddSecretStore(st)
+	if err := review.AddToSnapshot(ctx, db, snap); err != nil {
+		return err
+	}
+	if err := addStoreRoster(ctx, db, snap); err != nil {
+		return err
+	}
+	if err := elevation.AddToSnapshot(ctx, db, snap); err != nil {
+		return err
+	}
 	return nil
 }
 

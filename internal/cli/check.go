@@ -86,49 +86,17 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 	if err != nil {
 		return err
 	}
-	paths := args
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
 	ctx := cmd.Context()
 	progress := newStatus(env)
 	defer progress.done()
-
-	progress.step("reading Salesforce metadata")
-	md, mdErr := metadata.Load(ctx, paths, metadata.Options{})
-	if md == nil { // cancelled
-		return mdErr
-	}
-	progress.step(fmt.Sprintf("read %d metadata files; loading manifests", md.Files))
-	inv, invErr := inventory.Load(append(append([]string{}, paths...), o.inventory...), inventory.Options{RequireManifestsIn: o.inventory})
-	inputErrs := append(problems(mdErr), problems(invErr)...)
-	if len(inputErrs) > 0 && !o.keepGoing {
-		progress.done()
-		for _, p := range inputErrs {
-			fmt.Fprintln(env.Stderr, p)
-		}
-		return usageError(fmt.Errorf("%d invalid input(s)", len(inputErrs)), "fix the files above, or pass --keep-going to check the rest")
-	}
-	if md.Files == 0 && len(inv.Identities)+len(inv.Teams)+len(inv.Exceptions) == 0 && len(inputErrs) == 0 {
-		return usageError(fmt.Errorf("no Salesforce metadata files or Steward manifests found under %s", strings.Join(paths, ", ")),
-			"point check at a Salesforce DX project (e.g. steward check force-app) or an inventory directory")
-	}
-	if o.verbose {
-		for _, w := range md.Warnings {
-			fmt.Fprintf(env.Stderr, "warning: %s\n", w)
-		}
-	}
-
-	progress.step("building the snapshot")
-	snap := snapshot.Build(snapshot.Sources{Inventory: inv, Metadata: md, Now: now})
-	// The parsed sources are not needed past this point; let the collector
-	// have them before evaluation allocates the policy input.
-	warned := warnings(md.Warnings)
-	nothingRead := md.Files == 0 && len(inv.Identities) == 0
-	md, inv = nil, nil
-	if err := o.store.addSecretStore(ctx, env, o.checkpoints, snap); err != nil {
+	in, err := loadSnapshot(ctx, env, progress, args, sourceOptions{
+		command: "check", inventory: o.inventory, keepGoing: o.keepGoing, verbose: o.verbose,
+		store: o.store, checkpoints: o.checkpoints, now: now,
+	})
+	if err != nil {
 		return err
 	}
+	snap, inputErrs, nothingRead := in.snap, in.inputErrs, in.nothingRead
 	if o.dumpSnapshot {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -136,7 +104,7 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 	}
 
 	res, err := evaluate(ctx, env, progress, snap, evalOptions{
-		policies: o.policies, format: o.format, inputErrs: inputErrs, warnings: warned,
+		policies: o.policies, format: o.format, inputErrs: inputErrs, warnings: in.warnings,
 	})
 	if err != nil {
 		return err
@@ -150,6 +118,74 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 	return nil
 }
 
+// sourceOptions say where loadSnapshot reads from.
+type sourceOptions struct {
+	command     string   // the command, for hints: "check", "report"
+	inventory   []string // --inventory directories
+	keepGoing   bool
+	verbose     bool
+	store       storeFlags
+	checkpoints string
+	now         time.Time
+}
+
+// loaded is a snapshot with what went wrong reading its sources.
+type loaded struct {
+	snap      *snapshot.Snapshot
+	inputErrs []report.Problem
+	warnings  []report.Problem
+	// nothingRead is true when no metadata file or identity could be read.
+	nothingRead bool
+}
+
+// loadSnapshot reads the SFDX metadata and manifests under paths (default:
+// the current directory) and the --inventory directories, builds the
+// snapshot and joins the secret store to it when one is named. Invalid
+// input stops it unless keepGoing is set.
+func loadSnapshot(ctx context.Context, env Env, progress *status, paths []string, o sourceOptions) (*loaded, error) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	progress.step("reading Salesforce metadata")
+	md, mdErr := metadata.Load(ctx, paths, metadata.Options{})
+	if md == nil { // cancelled
+		return nil, mdErr
+	}
+	progress.step(fmt.Sprintf("read %d metadata files; loading manifests", md.Files))
+	inv, invErr := inventory.Load(append(append([]string{}, paths...), o.inventory...), inventory.Options{RequireManifestsIn: o.inventory})
+	inputErrs := append(problems(mdErr), problems(invErr)...)
+	if len(inputErrs) > 0 && !o.keepGoing {
+		progress.done()
+		for _, p := range inputErrs {
+			fmt.Fprintln(env.Stderr, p)
+		}
+		return nil, usageError(fmt.Errorf("%d invalid input(s)", len(inputErrs)), "fix the files above, or pass --keep-going to "+o.command+" the rest")
+	}
+	if md.Files == 0 && len(inv.Identities)+len(inv.Teams)+len(inv.Exceptions) == 0 && len(inputErrs) == 0 {
+		return nil, usageError(fmt.Errorf("no Salesforce metadata files or Steward manifests found under %s", strings.Join(paths, ", ")),
+			"point "+o.command+" at a Salesforce DX project (e.g. steward "+o.command+" force-app) or an inventory directory")
+	}
+	if o.verbose {
+		for _, w := range md.Warnings {
+			fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+		}
+	}
+
+	progress.step("building the snapshot")
+	// The parsed sources are not needed past this function; the collector
+	// may have them before evaluation allocates the policy input.
+	out := &loaded{
+		snap:        snapshot.Build(snapshot.Sources{Inventory: inv, Metadata: md, Now: o.now}),
+		inputErrs:   inputErrs,
+		warnings:    warnings(md.Warnings),
+		nothingRead: md.Files == 0 && len(inv.Identities) == 0,
+	}
+	if err := o.store.addSecretStore(ctx, env, o.checkpoints, out.snap); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // evalOptions are what evaluate needs besides the snapshot.
 type evalOptions struct {
 	policies  []string
@@ -161,13 +197,7 @@ type evalOptions struct {
 // evaluate runs the built-in pack and the user's policies on a snapshot and
 // writes the report.
 func evaluate(ctx context.Context, env Env, progress *status, snap *snapshot.Snapshot, o evalOptions) (*policy.Result, error) {
-	engine, err := policy.New(ctx, policy.Options{Dirs: o.policies})
-	if err != nil {
-		return nil, usageError(err, "run 'steward policy test DIR' to check your rules")
-	}
-	progress.step(fmt.Sprintf("evaluating %d rules on %d apps and %d identities", len(engine.Rules()), len(snap.Apps), len(snap.Identities)))
-	res, err := engine.Evaluate(ctx, snap)
-	progress.done()
+	_, res, err := runPolicy(ctx, progress, snap, o.policies)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +213,23 @@ func evaluate(ctx context.Context, env Env, progress *status, snap *snapshot.Sna
 		return nil, err
 	}
 	return res, nil
+}
+
+// runPolicy evaluates the built-in pack and the rules in the policy
+// directories on a snapshot. It returns the engine too, whose Rules include
+// those that did not run for want of data.
+func runPolicy(ctx context.Context, progress *status, snap *snapshot.Snapshot, policies []string) (*policy.Engine, *policy.Result, error) {
+	engine, err := policy.New(ctx, policy.Options{Dirs: policies})
+	if err != nil {
+		return nil, nil, usageError(err, "run 'steward policy test DIR' to check your rules")
+	}
+	progress.step(fmt.Sprintf("evaluating %d rules on %d apps and %d identities", len(engine.Rules()), len(snap.Apps), len(snap.Identities)))
+	res, err := engine.Evaluate(ctx, snap)
+	progress.done()
+	if err != nil {
+		return nil, nil, err
+	}
+	return engine, res, nil
 }
 
 // checkFailOn validates the --fail-on value.

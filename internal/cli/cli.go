@@ -136,6 +136,10 @@ built-in Rego policy pack and reports findings as a table, JSON, SARIF or Markdo
 		newServeCmd(env),
 		newDevCmd(env),
 		newKillCmd(env),
+		newRosterCmd(env), newDecommissionCmd(env),
+		newReviewCmd(env),
+		newElevateCmd(env),
+		newReportCmd(env),
 	)
 	return root
 }

@@ -53,12 +53,14 @@ stderr. SIGINT or SIGTERM shut the server down gracefully.`,
 			}
 			defer b.Close()
 			deps := server.Deps{
-				Secrets: b.secrets,
-				Audit:   b.log,
-				Kills:   server.StoreKills{DB: b.db},
-				Ready:   func(ctx context.Context) error { return ping(ctx, b.db) },
-				Log:     env.Stderr,
-				Getenv:  env.Getenv,
+				Secrets:    b.secrets,
+				Audit:      b.log,
+				Kills:      server.StoreKills{DB: b.db},
+				Reviews:    b.db,
+				Elevations: b.db, Now: env.Now,
+				Ready:  func(ctx context.Context) error { return ping(ctx, b.db) },
+				Log:    env.Stderr,
+				Getenv: env.Getenv,
 			}
 			if env.Getenv(envPostgresDSN) != "" {
 				// Replicas on one database share their tokens.

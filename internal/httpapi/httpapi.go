@@ -60,16 +60,22 @@ type KillSwitches interface {
 type Role string
 
 // Operator roles. An admin may do what an auditor may, and change state.
+// An owner acts only on the identities its teams own; an approver approves
+// what another person requested; an auditor only reads. See admin.go.
 const (
-	RoleAdmin   Role = "admin"
-	RoleAuditor Role = "auditor"
+	RoleAdmin    Role = "admin"
+	RoleOwner    Role = "owner"
+	RoleApprover Role = "approver"
+	RoleAuditor  Role = "auditor"
 )
 
-// Operator is an operator credential: a bearer token and its role.
+// Operator is an operator credential: a bearer token, its role and, for an
+// owner, the teams it acts for.
 type Operator struct {
 	Name  string
 	Role  Role
 	Token string
+	Teams []string
 }
 
 // Config configures the API.
@@ -84,10 +90,17 @@ type Config struct {
 	// SessionTimeout is the token lifetime for an identity whose app names
 	// none (default broker.DefaultSessionTimeout).
 	SessionTimeout time.Duration
-	// Operators are the admin and auditor credentials.
+	// Operators are the operator credentials.
 	Operators []Operator
+	// Reviews runs access reviews; nil answers the review routes with 503.
+	Reviews Reviews
+	// Elevations runs break-glass elevation; nil answers its routes with 503.
+	Elevations Elevations
 	// Kills persists the kill switches; nil keeps them in memory only.
 	Kills KillSwitches
+	// Facts give the decision each identity's secret state, review status
+	// and open findings; nil uses the manifests' declared dates alone.
+	Facts Facts
 	// Ready reports whether the server can serve (store reachable); nil
 	// means always.
 	Ready func(ctx context.Context) error
@@ -99,25 +112,10 @@ type Config struct {
 	Now func() time.Time
 }
 
-// rule is who may call a route.
-type rule int
-
-const (
-	rulePublic   rule = iota // anyone: probes
-	ruleWorkload             // an authenticated workload; the handler decides further
-	ruleReader               // an admin or an auditor
-	ruleAdmin                // an admin
-)
-
-// String names the rule for the route table.
-func (r rule) String() string {
-	return [...]string{"public", "workload", "admin or auditor", "admin"}[r]
-}
-
 // Route is one route of the API and who may call it.
 type Route struct {
 	Method, Pattern string
-	// Rule says who may call it: public, workload, admin or auditor, admin.
+	// Rule says who may call it (see rule.String).
 	Rule string
 }
 
@@ -133,6 +131,7 @@ type API struct {
 	identities map[string]*snapshot.Identity
 	operators  []operatorHash
 	routes     []route
+	subjects   map[string]subjectResolver
 	mux        *http.ServeMux
 	killMu     sync.RWMutex
 	killed     map[string]bool
@@ -170,11 +169,12 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 		a.identities[id.Name] = id
 	}
 	for _, op := range cfg.Operators {
-		if op.Token == "" || (op.Role != RoleAdmin && op.Role != RoleAuditor) {
-			return nil, errors.New("http API: an operator credential needs a token and the role admin or auditor")
+		if err := op.validate(); err != nil {
+			return nil, fmt.Errorf("http API: operator %s: %w", op.Name, err)
 		}
-		a.operators = append(a.operators, operatorHash{op: Operator{Name: op.Name, Role: op.Role}, hash: sha256.Sum256([]byte(op.Token))})
+		a.operators = append(a.operators, operatorHash{op: Operator{Name: op.Name, Role: op.Role, Teams: op.Teams}, hash: sha256.Sum256([]byte(op.Token))})
 	}
+	a.subjects = a.subjectResolvers()
 	a.routes = []route{
 		{http.MethodGet, "/healthz", rulePublic, a.health},
 		{http.MethodGet, "/readyz", rulePublic, a.ready},
@@ -183,7 +183,15 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 		{http.MethodDelete, "/v1/identities/{name}/token", ruleAdmin, a.dropToken},
 		{http.MethodPost, "/v1/identities/{name}/kill", ruleAdmin, a.kill},
 		{http.MethodDelete, "/v1/identities/{name}/kill", ruleAdmin, a.lift},
+		// Access reviews (reviews.go).
+		{http.MethodGet, "/v1/identities/{name}/review", ruleOwnerRead, a.identityReview},
+		{http.MethodGet, "/v1/reviews", ruleOperator, a.listReviews},
+		{http.MethodGet, "/v1/reviews/{review}", ruleOwnerRead, a.getReview},
+		{http.MethodPost, "/v1/reviews/{review}/attest", ruleOwner, a.attest},
+		{http.MethodPost, "/v1/reviews/campaigns", ruleAdmin, a.campaign},
+		{http.MethodPost, "/v1/reviews/expansions", ruleAdmin, a.openExpansions},
 	}
+	a.routes = append(a.routes, a.elevationRoutes()...) // break-glass elevation (elevate.go)
 	if cfg.Metrics != nil {
 		a.routes = append(a.routes, route{http.MethodGet, "/metrics", ruleReader, func(w http.ResponseWriter, r *http.Request, _ *Operator) {
 			cfg.Metrics.handler.ServeHTTP(w, r)
@@ -222,7 +230,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.Int("status", rec.status), slog.Duration("duration", time.Since(begin)), slog.String("remote", r.RemoteAddr))
 }
 
-// guard enforces a route's rule, then calls its handler.
+// guard enforces a route's rule, then calls its handler. A refused
+// operator on a route that changes state is audited (see authorize).
 func (a *API) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch rt.rule {
@@ -235,11 +244,10 @@ func (a *API) guard(rt route) http.Handler {
 		op := a.operator(r)
 		if op == nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="steward"`)
-			writeProblem(w, http.StatusUnauthorized, "operator credentials required: send an admin or auditor token as Authorization: Bearer")
+			writeProblem(w, http.StatusUnauthorized, "operator credentials required: send an operator token as Authorization: Bearer")
 			return
 		}
-		if rt.rule == ruleAdmin && op.Role != RoleAdmin {
-			writeProblem(w, http.StatusForbidden, "this route needs the admin role")
+		if !a.authorize(w, r, rt, op) {
 			return
 		}
 		rt.handle(w, r, op)

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,6 +30,7 @@ import (
 	"github.com/steward-dev/steward/internal/broker"
 	"github.com/steward-dev/steward/internal/httpapi"
 	"github.com/steward-dev/steward/internal/repotest"
+	"github.com/steward-dev/steward/internal/review"
 	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
 	"github.com/steward-dev/steward/internal/secrets"
 	"github.com/steward-dev/steward/internal/snapshot"
@@ -43,6 +45,9 @@ const (
 	otherSub   = "repo:acme/other:environment:prod"
 	adminTok   = "admin-token-0123456789abcdef0123456789abcdef"
 	auditorTok = "auditor-token-0123456789abcdef0123456789abcd"
+	ownerTok   = "owner-token-0123456789abcdef0123456789abcdef"
+	otherTok   = "other-owner-token-0123456789abcdef0123456789"
+	approveTok = "approver-token-0123456789abcdef0123456789abc"
 )
 
 // issuer is a local OIDC issuer: an EC key and its JWKS on loopback.
@@ -115,6 +120,7 @@ type fixture struct {
 	logMu     *sync.Mutex
 	auditor   *flakyAuditor
 	kills     *memKills
+	reviews   *review.Service
 	api       func() (*httpapi.API, error)
 }
 
@@ -245,7 +251,7 @@ func newFixture(t testing.TB) *fixture {
 	today := time.Now().UTC().Format(time.DateOnly)
 	ident := func(name, env, sub string) snapshot.Identity {
 		return snapshot.Identity{
-			Name: name, Environment: env, Lifecycle: "active", Criticality: "high",
+			Name: name, Owner: "erp", Environment: env, Lifecycle: "active", Criticality: "high",
 			Salesforce: snapshot.Binding{URL: orgTS.URL, App: "Erp_Connector"},
 			Consumers:  []snapshot.Consumer{{OIDCIssuer: f.issuer.url, OIDCSubject: sub}},
 			Credential: snapshot.Credential{SecretRef: name, RotationDays: 90, RotatedAt: today},
@@ -260,11 +266,20 @@ func newFixture(t testing.TB) *fixture {
 		Apps: []snapshot.App{{Name: "Erp_Connector", SessionTimeoutMinutes: 15}},
 	}
 	f.kills = &memKills{killed: map[string]bool{}}
+	f.reviews, err = review.New(review.Config{Store: f.db, Audit: f.auditor, Identities: snap.Identities})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.api = func() (*httpapi.API, error) {
 		return httpapi.New(context.Background(), httpapi.Config{
-			Auth: auth, Decider: dec, Audit: f.auditor, Tokens: cache, Snapshot: snap, Kills: f.kills,
-			Operators: []httpapi.Operator{{Name: "ana", Role: httpapi.RoleAdmin, Token: adminTok}, {Name: "ivo", Role: httpapi.RoleAuditor, Token: auditorTok}},
-			Metrics:   metrics, Logger: logger,
+			Auth: auth, Decider: dec, Audit: f.auditor, Tokens: cache, Snapshot: snap, Kills: f.kills, Reviews: f.reviews,
+			Operators: []httpapi.Operator{
+				{Name: "ana", Role: httpapi.RoleAdmin, Token: adminTok}, {Name: "ivo", Role: httpapi.RoleAuditor, Token: auditorTok},
+				{Name: "kim", Role: httpapi.RoleOwner, Teams: []string{"erp"}, Token: ownerTok},
+				{Name: "raj", Role: httpapi.RoleOwner, Teams: []string{"billing", "crm"}, Token: otherTok},
+				{Name: "eve", Role: httpapi.RoleApprover, Token: approveTok},
+			},
+			Metrics: metrics, Logger: logger,
 		})
 	}
 	api, err := f.api()
@@ -468,32 +483,100 @@ func TestOrgOutage(t *testing.T) {
 	}
 }
 
-// TestAuthorizationMatrix calls every route as every kind of caller.
+// callerKinds are the credentials the authorisation matrix tries on every
+// route.
+var callerKinds = []string{
+	"none", "wrong workload", "right workload wrong env", "right workload",
+	"admin", "owner of the team", "owner of another team", "approver", "auditor",
+}
+
+// matrixRow is the status each kind of caller gets from one route. request,
+// when set, makes the path and JSON body of one call (a fresh review item
+// for a route that closes one); otherwise {name} is erp-connector-prod and
+// a POST sends a token-exchange form.
+type matrixRow struct {
+	want    map[string]int
+	request func(t *testing.T, f *fixture) (path, body string)
+}
+
+// status builds a row's statuses: operator routes answer 401 to every
+// workload credential, so only the operators' statuses are listed.
+func operatorRow(admin, owner, otherOwner, approver, auditor int) map[string]int {
+	return map[string]int{
+		"none": 401, "wrong workload": 401, "right workload wrong env": 401, "right workload": 401,
+		"admin": admin, "owner of the team": owner, "owner of another team": otherOwner, "approver": approver, "auditor": auditor,
+	}
+}
+
+// freshReview opens a new review item of erp-connector-prod (owned by
+// team erp) and returns the route's path for it.
+func freshReview(suffix string) func(t *testing.T, f *fixture) (string, string) {
+	return func(t *testing.T, f *fixture) (string, string) {
+		t.Helper()
+		it, _, err := f.db.OpenReview(context.Background(), store.ReviewItem{
+			Identity: "erp-connector-prod", Kind: review.KindExpansion, Key: fmt.Sprintf("matrix-%d", time.Now().UnixNano()),
+			OpenedAt: time.Now(), OpenedBy: "human:ana", DueAt: time.Now().Add(time.Hour), Evidence: []byte(`{"changes":[],"setupChanges":[]}`),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("/v1/reviews/%d%s", it.ID, suffix), `{"decision":"keep","comment":"still needed"}`
+	}
+}
+
+// TestAuthorizationMatrix calls every route as every kind of caller. A route
+// without a row fails the test; so does a row naming no route.
 func TestAuthorizationMatrix(t *testing.T) {
 	f := newFixture(t)
 	right := f.issuer.token(t, prodSub, "production", nil)
-	callers := map[string]func(r *http.Request){
-		"none": func(*http.Request) {},
-		"wrong workload": func(r *http.Request) {
-			r.Header.Set("Authorization", "Bearer "+f.issuer.token(t, otherSub, "production", nil))
-		},
-		"wrong environment": func(r *http.Request) {
-			r.Header.Set("Authorization", "Bearer "+f.issuer.token(t, prodSub, "staging", nil))
-		},
-		"admin":          func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+adminTok) },
-		"auditor":        func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+auditorTok) },
-		"right workload": func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+right) },
+	bearer := func(tok string) func(r *http.Request) {
+		return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
 	}
-	want := map[string]map[string]int{
-		"GET /healthz": {"none": 200, "wrong workload": 200, "wrong environment": 200, "admin": 200, "auditor": 200, "right workload": 200},
-		"GET /readyz":  {"none": 200, "wrong workload": 200, "wrong environment": 200, "admin": 200, "auditor": 200, "right workload": 200},
+	callers := map[string]func(r *http.Request){
+		"none":                     func(*http.Request) {},
+		"wrong workload":           bearer(f.issuer.token(t, otherSub, "production", nil)),
+		"right workload wrong env": bearer(f.issuer.token(t, prodSub, "staging", nil)),
+		"right workload":           bearer(right),
+		"admin":                    bearer(adminTok),
+		"owner of the team":        bearer(ownerTok),
+		"owner of another team":    bearer(otherTok),
+		"approver":                 bearer(approveTok),
+		"auditor":                  bearer(auditorTok),
+	}
+	public := map[string]int{}
+	for _, c := range callerKinds {
+		public[c] = 200
+	}
+	want := map[string]matrixRow{
+		"GET /healthz": {want: public},
+		"GET /readyz":  {want: public},
 		// Operator tokens are not workload credentials: they fail JWT verification.
-		"POST /v1/token":                     {"none": 401, "wrong workload": 403, "wrong environment": 403, "admin": 400, "auditor": 400, "right workload": 200},
-		"GET /v1/identities":                 {"none": 401, "wrong workload": 401, "wrong environment": 401, "admin": 200, "auditor": 200, "right workload": 401},
-		"DELETE /v1/identities/{name}/token": {"none": 401, "wrong workload": 401, "wrong environment": 401, "admin": 204, "auditor": 403, "right workload": 401},
-		"POST /v1/identities/{name}/kill":    {"none": 401, "wrong workload": 401, "wrong environment": 401, "admin": 200, "auditor": 403, "right workload": 401},
-		"DELETE /v1/identities/{name}/kill":  {"none": 401, "wrong workload": 401, "wrong environment": 401, "admin": 200, "auditor": 403, "right workload": 401},
-		"GET /metrics":                       {"none": 401, "wrong workload": 401, "wrong environment": 401, "admin": 200, "auditor": 200, "right workload": 401},
+		"POST /v1/token": {want: map[string]int{
+			"none": 401, "wrong workload": 403, "right workload wrong env": 403, "right workload": 200,
+			"admin": 400, "owner of the team": 400, "owner of another team": 400, "approver": 400, "auditor": 400,
+		}},
+		"GET /v1/identities":                 {want: operatorRow(200, 403, 403, 403, 200)},
+		"DELETE /v1/identities/{name}/token": {want: operatorRow(204, 403, 403, 403, 403)},
+		"POST /v1/identities/{name}/kill":    {want: operatorRow(200, 403, 403, 403, 403)},
+		"DELETE /v1/identities/{name}/kill":  {want: operatorRow(200, 403, 403, 403, 403)},
+		"GET /metrics":                       {want: operatorRow(200, 403, 403, 403, 200)},
+		"GET /v1/identities/{name}/review":   {want: operatorRow(200, 200, 403, 403, 200)},
+		"GET /v1/reviews":                    {want: operatorRow(200, 200, 200, 200, 200)},
+		"GET /v1/reviews/{review}":           {want: operatorRow(200, 200, 403, 403, 200), request: freshReview("")},
+		"POST /v1/reviews/{review}/attest":   {want: operatorRow(200, 200, 403, 403, 403), request: freshReview("/attest")},
+		"POST /v1/reviews/campaigns":         {want: operatorRow(200, 403, 403, 403, 403)},
+		// Break-glass routes; this fixture has no elevation service, so an
+		// authorised caller gets 503 (elevate_test.go covers the workflow).
+		"POST /v1/identities/{name}/elevations":   {want: operatorRow(503, 503, 403, 403, 403)},
+		"GET /v1/elevations":                      {want: operatorRow(503, 503, 503, 503, 503)},
+		"GET /v1/elevations/{elevation}":          {want: operatorRow(503, 503, 503, 503, 503)},
+		"POST /v1/elevations/{elevation}/approve": {want: operatorRow(403, 403, 403, 503, 403)},
+		"POST /v1/elevations/{elevation}/deny":    {want: operatorRow(403, 403, 403, 503, 403)},
+		"POST /v1/elevations/{elevation}/revoke":  {want: operatorRow(503, 503, 503, 503, 503)},
+		"POST /v1/elevations/{elevation}/close":   {want: operatorRow(403, 403, 403, 503, 403)},
+		"POST /v1/reviews/expansions": {want: operatorRow(200, 403, 403, 403, 403), request: func(*testing.T, *fixture) (string, string) {
+			return "/v1/reviews/expansions", `{"changes":[{"kind":"widened","resource":"App","subject":"Erp_Connector","field":"scopes","after":"full"}]}`
+		}},
 	}
 	api := f.srv.Config.Handler.(*httpapi.API)
 	for _, rt := range api.Routes() {
@@ -504,25 +587,34 @@ func TestAuthorizationMatrix(t *testing.T) {
 			continue
 		}
 		delete(want, key)
-		for caller, set := range callers {
+		for _, caller := range callerKinds {
+			if _, ok := row.want[caller]; !ok {
+				t.Errorf("%s: no status for caller %q", key, caller)
+				continue
+			}
 			path := strings.Replace(rt.Pattern, "{name}", "erp-connector-prod", 1)
 			var body io.Reader
-			if rt.Method == http.MethodPost {
+			contentType := "application/json"
+			if row.request != nil {
+				p, b := row.request(t, f)
+				path, body = p, strings.NewReader(b)
+			} else if rt.Method == http.MethodPost {
 				body = strings.NewReader(url.Values{"grant_type": {httpapi.GrantTokenExchange}, "audience": {"erp-connector-prod"}}.Encode())
+				contentType = "application/x-www-form-urlencoded"
 			}
 			req, _ := http.NewRequest(rt.Method, f.srv.URL+path, body)
 			if body != nil {
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Content-Type", contentType)
 			}
-			set(req)
+			callers[caller](req)
 			resp, err := f.client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			io.Copy(io.Discard, resp.Body)
+			msg, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != row[caller] {
-				t.Errorf("%s as %s: status %d, want %d", key, caller, resp.StatusCode, row[caller])
+			if resp.StatusCode != row.want[caller] {
+				t.Errorf("%s as %s: status %d, want %d: %s", key, caller, resp.StatusCode, row.want[caller], msg)
 			}
 		}
 	}

@@ -16,6 +16,7 @@ var capabilities = map[string]func(snapshot.Capabilities) bool{
 	"live":         func(c snapshot.Capabilities) bool { return c.Live },
 	"loginHistory": func(c snapshot.Capabilities) bool { return c.LoginHistory },
 	"secretStore":  func(c snapshot.Capabilities) bool { return c.SecretStore },
+	"roster":       func(c snapshot.Capabilities) bool { return c.Roster },
 }
 
 // runs reports whether the rule applies to a snapshot with these

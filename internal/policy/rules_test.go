@@ -25,12 +25,13 @@ var builtinRules = []string{
 	"NHI-AGT-01",
 	"NHI-APP-01", "NHI-APP-02", "NHI-APP-03", "NHI-APP-04", "NHI-APP-05", "NHI-APP-06", "NHI-APP-07",
 	"NHI-ENV-01", "NHI-ENV-02", "NHI-ENV-03",
-	"NHI-INV-01", "NHI-INV-02", "NHI-INV-03", "NHI-INV-05", "NHI-INV-06",
+	"NHI-INV-01", "NHI-INV-02", "NHI-INV-03", "NHI-INV-04", "NHI-INV-05", "NHI-INV-06",
 	"NHI-MON-01", "NHI-MON-03",
 	"NHI-ORG-01", "NHI-ORG-02",
 	"NHI-REV-01", "NHI-REV-02", "NHI-REV-03",
 	"NHI-RUN-01", "NHI-RUN-02", "NHI-RUN-03", "NHI-RUN-04",
-	"NHI-SEC-01", "NHI-SEC-02", "NHI-SEC-03",
+	"NHI-SEC-01", "NHI-SEC-02", "NHI-SEC-03", "NHI-SEC-04",
+	"NHI-BG-01", "NHI-BG-02", "NHI-BG-03",
 }
 
 // liveRules are the built-in rules that need live org data.
@@ -40,7 +41,7 @@ var liveRules = map[string]bool{
 }
 
 // storeRules are the built-in rules that need Steward's secret store.
-var storeRules = map[string]bool{"NHI-MON-01": true, "NHI-SEC-03": true}
+var storeRules = map[string]bool{"NHI-MON-01": true, "NHI-SEC-03": true, "NHI-SEC-04": true, "NHI-BG-01": true, "NHI-BG-02": true, "NHI-BG-03": true}
 
 const integrationProfile = "Minimum Access - API Only Integrations"
 
@@ -820,7 +821,7 @@ func validException() snapshot.Exception {
 
 func TestRuleCases(t *testing.T) {
 	covered := map[string]bool{}
-	for _, tc := range slices.Concat(ruleCases, liveCases, storeCases) {
+	for _, tc := range slices.Concat(ruleCases, liveCases, storeCases, rosterCases, elevationCases) {
 		covered[tc.rule] = true
 		start := wellGoverned
 		if tc.live {

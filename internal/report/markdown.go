@@ -252,17 +252,19 @@ func mdResource(res policy.Resource) string {
 // cell, a line break the row, and an angle bracket could open HTML.
 // Backslashes are doubled so that text ending in one cannot escape the
 // pipe after it.
-func mdCell(s string) string {
-	return strings.NewReplacer(
-		`\`, `\\`,
-		"|", `\|`,
-		"\r\n", "<br>",
-		"\n", "<br>",
-		"\r", "<br>",
-		"<", "&lt;",
-		">", "&gt;",
-	).Replace(s)
-}
+func mdCell(s string) string { return mdEscaper.Replace(s) }
+
+// mdEscaper escapes text for a Markdown table cell. A Replacer is safe for
+// concurrent use, so one serves every cell.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`,
+	"|", `\|`,
+	"\r\n", "<br>",
+	"\n", "<br>",
+	"\r", "<br>",
+	"<", "&lt;",
+	">", "&gt;",
+)
 
 // mdCode renders s as inline code in a table cell. Pipes still need a
 // backslash inside code spans in tables; backticks in s lengthen the

@@ -46,8 +46,11 @@ func (e *APIError) Error() string {
 	return msg
 }
 
-// Is matches ErrSessionInvalid and ErrRequestLimit by error code.
-func (e *APIError) Is(target error) bool { return codeIs(e.Code, target) }
+// Is matches ErrSessionInvalid, ErrRequestLimit and the record-write
+// sentinels (ErrDuplicate, …) by error code.
+func (e *APIError) Is(target error) bool {
+	return codeIs(e.Code, target) || writeErrorIs(e.Code, target)
+}
 
 // codeIs maps Salesforce error codes, REST or SOAP, onto the sentinels.
 func codeIs(code string, target error) bool {

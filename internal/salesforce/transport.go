@@ -44,6 +44,8 @@ type call struct {
 	body func(tok *Token) ([]byte, error)
 	// secrets are values the call sends that must not reach an error.
 	secrets []string
+	// once: the call is not idempotent, so only a rejected session is retried.
+	once bool
 }
 
 // endpoint names the call in errors: method and path, never the query.
@@ -122,7 +124,7 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 			var fault *SOAPFault
 			retryable = errors.Is(err, ErrRequestLimit) || (resp.status >= 500 && !errors.As(err, &fault))
 		}
-		if !retryable || retries >= c.maxRetries {
+		if !retryable || retries >= c.maxRetries || cl.once {
 			if retries > 0 {
 				return nil, fmt.Errorf("%w (after %d attempts)", err, retries+1)
 			}

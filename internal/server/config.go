@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +73,15 @@ type Config struct {
 		Dirs          []string `yaml:"dirs"`
 		ReviewGrace   Duration `yaml:"reviewGrace"`
 		RotationGrace Duration `yaml:"rotationGrace"`
+		// DenyFindings are posture rule ids and severities whose open
+		// findings deny issuance (default none).
+		DenyFindings []string `yaml:"denyFindings"`
+		// PostureDirs are directories of user posture rules run with the
+		// built-in pack at start to find each identity's open findings.
+		PostureDirs []string `yaml:"postureDirs"`
+		// Refresh is how often secret states and reviews are re-read
+		// (default 30s).
+		Refresh Duration `yaml:"refresh"`
 	} `yaml:"policy"`
 	// Issuers and TrustDomains are the workload credentials accepted.
 	Issuers      []workload.IssuerConfig      `yaml:"issuers"`
@@ -89,6 +99,8 @@ type Config struct {
 		BreakerFailures uint32   `yaml:"breakerFailures"`
 		BreakerOpen     Duration `yaml:"breakerOpen"`
 	} `yaml:"upstream"`
+	// Elevation configures break-glass elevation (see elevation.go).
+	Elevation ElevationConfig `yaml:"elevation"`
 	// ShutdownTimeout bounds the graceful shutdown (default 20s).
 	ShutdownTimeout Duration `yaml:"shutdownTimeout"`
 	// LogLevel is debug, info, warn or error (default info).
@@ -99,6 +111,9 @@ type Config struct {
 type OperatorConfig struct {
 	Name string       `yaml:"name"`
 	Role httpapi.Role `yaml:"role"`
+	// Teams are the teams an owner acts for: it may act only on the
+	// identities whose spec.owner is one of them. Only for role owner.
+	Teams []string `yaml:"teams"`
 	// TokenFile holds the bearer token; TokenEnv names an environment
 	// variable holding it. Exactly one is set.
 	TokenFile string `yaml:"tokenFile"`
@@ -206,13 +221,23 @@ func (c *Config) validate(path string) error {
 		errs = append(errs, fmt.Errorf("logLevel: %q is not debug, info, warn or error", c.LogLevel))
 	}
 	for i, op := range c.Operators {
-		if op.Role != httpapi.RoleAdmin && op.Role != httpapi.RoleAuditor {
-			errs = append(errs, fmt.Errorf("operators[%d]: role must be admin or auditor", i))
+		switch op.Role {
+		case httpapi.RoleAdmin, httpapi.RoleApprover, httpapi.RoleAuditor:
+			if len(op.Teams) > 0 {
+				errs = append(errs, fmt.Errorf("operators[%d]: teams are only for the owner role", i))
+			}
+		case httpapi.RoleOwner:
+			if len(op.Teams) == 0 || slices.Contains(op.Teams, "") {
+				errs = append(errs, fmt.Errorf("operators[%d]: an owner needs teams: the Team names whose identities it acts on", i))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("operators[%d]: role must be admin, owner, approver or auditor", i))
 		}
 		if (op.TokenFile == "") == (op.TokenEnv == "") {
 			errs = append(errs, fmt.Errorf("operators[%d]: set exactly one of tokenFile and tokenEnv", i))
 		}
 	}
+	errs = append(errs, c.Elevation.validate()...)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -240,7 +265,7 @@ func (c *Config) operators(getenv func(string) string) ([]httpapi.Operator, erro
 		if name == "" {
 			name = string(oc.Role)
 		}
-		out = append(out, httpapi.Operator{Name: name, Role: oc.Role, Token: tok})
+		out = append(out, httpapi.Operator{Name: name, Role: oc.Role, Token: tok, Teams: oc.Teams})
 	}
 	return out, nil
 }

@@ -26,10 +26,13 @@ import (
 	"time"
 
 	"github.com/steward-dev/steward/internal/broker"
+	"github.com/steward-dev/steward/internal/elevation"
 	"github.com/steward-dev/steward/internal/httpapi"
 	"github.com/steward-dev/steward/internal/inventory"
+	"github.com/steward-dev/steward/internal/review"
 	"github.com/steward-dev/steward/internal/salesforce/metadata"
 	"github.com/steward-dev/steward/internal/snapshot"
+	"github.com/steward-dev/steward/internal/store"
 	"github.com/steward-dev/steward/internal/workload"
 )
 
@@ -50,6 +53,14 @@ type Deps struct {
 	// the same on every replica (secrets.SystemKey with
 	// broker.SharedTokenKey).
 	SharedKey []byte
+	// Reviews holds the access-review items (optional; store.Store is
+	// one). Without it the review routes answer 503.
+	Reviews store.Reviews
+	// Elevations holds the break-glass elevations (optional; store.Store
+	// is one). Elevation needs it and elevation.enabled in the config.
+	Elevations store.Elevations
+	// Now is the clock of the elevation workflow (default time.Now).
+	Now func() time.Time
 	// Ready reports whether the store is reachable (optional).
 	Ready func(ctx context.Context) error
 	// Log receives the JSON log records.
@@ -64,6 +75,8 @@ type Server struct {
 	http   *http.Server
 	ln     net.Listener
 	api    *httpapi.API
+	facts  *broker.Facts
+	elev   *elevation.Service
 	logger *slog.Logger
 }
 
@@ -85,9 +98,29 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Server, error) {
 	}
 	dec, err := broker.NewDecider(ctx, broker.DecisionOptions{
 		Dirs: cfg.Policy.Dirs, ReviewGrace: time.Duration(cfg.Policy.ReviewGrace), RotationGrace: time.Duration(cfg.Policy.RotationGrace),
+		DenyFindings: cfg.Policy.DenyFindings,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("runtime policy: %w", err)
+	}
+	// Access reviews recorded in the store decide the review status: the
+	// posture findings see the attestations, and the runtime decision the
+	// due dates they set.
+	var reviews httpapi.Reviews
+	var reviewSource broker.ReviewSource = broker.DeclaredReviews{}
+	if deps.Reviews != nil {
+		if err := review.AddToSnapshot(ctx, deps.Reviews, snap); err != nil {
+			return nil, err
+		}
+		svc, err := review.New(review.Config{Store: deps.Reviews, Audit: deps.Audit, Identities: snap.Identities})
+		if err != nil {
+			return nil, err
+		}
+		reviews, reviewSource = svc, svc
+	}
+	facts, err := decisionFacts(ctx, cfg, snap, dec, deps.Secrets, reviewSource, logger)
+	if err != nil {
+		return nil, err
 	}
 	ops, err := cfg.operators(deps.Getenv)
 	if err != nil {
@@ -119,9 +152,18 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	elev, err := newElevations(cfg, deps, snap, logger)
+	if err != nil {
+		return nil, err
+	}
+	var elevations httpapi.Elevations
+	if elev != nil {
+		elevations = elev
+	}
 	api, err := httpapi.New(ctx, httpapi.Config{
-		Auth: auth, Decider: dec, Audit: deps.Audit, Tokens: cache, Snapshot: snap,
+		Auth: auth, Decider: dec, Audit: deps.Audit, Tokens: cache, Snapshot: snap, Reviews: reviews, Elevations: elevations,
 		SessionTimeout: time.Duration(cfg.SessionTimeout), Operators: ops, Kills: deps.Kills, Ready: deps.Ready, Metrics: metrics, Logger: logger,
+		Facts: facts,
 	})
 	if err != nil {
 		return nil, err
@@ -148,7 +190,7 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("broker configured", "identities", len(snap.Identities), "issuers", len(cfg.Issuers), "trust_domains", len(cfg.TrustDomains), "operators", len(ops))
-	return &Server{cfg: cfg, http: srv, ln: ln, api: api, logger: logger}, nil
+	return &Server{cfg: cfg, http: srv, ln: ln, api: api, facts: facts, elev: elev, logger: logger}, nil
 }
 
 // Addr is the address the server listens on.
@@ -164,6 +206,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	syncCtx, stopSync := context.WithCancel(ctx)
 	defer stopSync()
 	go s.api.SyncKills(syncCtx, httpapi.DefaultKillSync)
+	go s.facts.Run(syncCtx, time.Duration(s.cfg.Policy.Refresh))
+	if s.elev != nil {
+		go s.elev.Run(syncCtx, time.Duration(s.cfg.Elevation.SweepInterval)) // sweeps at once: catches what expired while down
+	}
 	s.logger.Info("serving", "addr", "https://"+s.Addr())
 	select {
 	case err := <-errc:

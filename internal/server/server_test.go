@@ -68,7 +68,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"half tls", "inventory: [x]\ntls: {certFile: c.pem}\n", "both certFile and keyFile"},
 		{"no inventory", "dev: true\n", "inventory"},
 		{"bad duration", "dev: true\ninventory: [x]\nsessionTimeout: soon\n", "soon"},
-		{"bad role", "dev: true\ninventory: [x]\noperators: [{role: root, tokenEnv: X}]\n", "role must be admin or auditor"},
+		{"bad role", "dev: true\ninventory: [x]\noperators: [{role: root, tokenEnv: X}]\n", "role must be admin, owner, approver or auditor"},
+		{"owner without teams", "dev: true\ninventory: [x]\noperators: [{role: owner, tokenEnv: X}]\n", "an owner needs teams"},
+		{"teams on an admin", "dev: true\ninventory: [x]\noperators: [{role: admin, teams: [erp], tokenEnv: X}]\n", "teams are only for the owner role"},
 		{"two token sources", "dev: true\ninventory: [x]\noperators: [{role: admin, tokenEnv: X, tokenFile: f}]\n", "exactly one of tokenFile and tokenEnv"},
 		{"bad level", "dev: true\ninventory: [x]\nlogLevel: loud\n", "logLevel"},
 	}

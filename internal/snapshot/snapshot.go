@@ -34,16 +34,26 @@ type Snapshot struct {
 	// SecretStore is what Steward's secret store and audit log say; nil
 	// unless a store was given. See secrets.go.
 	SecretStore *SecretStore `json:"secretStore,omitempty"`
+	// Elevations are the break-glass elevations Steward's store holds
+	// (with the secret store; see elevations.go).
+	Elevations []Elevation `json:"elevations,omitempty"`
+	// ReviewStore is what the store's access reviews say; nil unless a
+	// store was given. See reviews.go.
+	ReviewStore *ReviewStore `json:"reviewStore,omitempty"`
+	// Roster is the team roster imported into the store; nil unless a
+	// store holding one was given. See roster.go.
+	Roster *Roster `json:"roster,omitempty"`
 }
 
 // Capabilities says which kinds of data the snapshot holds, so that rules
 // needing live data run only when it is present.
 type Capabilities struct {
-	Inventory    bool `json:"inventory"`    // manifests were loaded
-	Metadata     bool `json:"metadata"`     // SFDX metadata files were read
-	Live         bool `json:"live"`         // data came from a live org
-	LoginHistory bool `json:"loginHistory"` // login history is present
-	SecretStore  bool `json:"secretStore"`  // secret metadata came from Steward's store
+	Inventory    bool `json:"inventory"`        // manifests were loaded
+	Metadata     bool `json:"metadata"`         // SFDX metadata files were read
+	Live         bool `json:"live"`             // data came from a live org
+	LoginHistory bool `json:"loginHistory"`     // login history is present
+	SecretStore  bool `json:"secretStore"`      // secret metadata came from Steward's store
+	Roster       bool `json:"roster,omitempty"` // an imported team roster came from Steward's store
 }
 
 // Location is a file position.

@@ -127,6 +127,7 @@ type Seal func(head AuditHead) ([]AuditRecord, *Checkpoint, error)
 
 // Store is the persistence contract both backends implement.
 type Store interface {
+	Elevations
 	// InsertVersion adds version expect+1 of v.Identity. It fails with
 	// ErrConflict unless the latest version number is expect (check-and-set;
 	// 0 means the secret must not exist yet). When v.State is active, the
@@ -192,6 +193,9 @@ type Store interface {
 	PutSharedToken(ctx context.Context, t SharedToken) error
 	// DeleteSharedToken forgets identity's shared token, if any.
 	DeleteSharedToken(ctx context.Context, identity string) error
+
+	Reviews // access-review items (reviews.go)
+	Rosters // team roster and decommissioning progress (rosters.go)
 
 	// Close releases the database.
 	Close() error

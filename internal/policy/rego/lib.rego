@@ -87,6 +87,11 @@ user_by_name := {lower(u.username): u | some u in input.users} if {
 	users := [u | some u in input.users; lower(u.username) = name]
 }
 
+# An identity's last review: the day of its latest attestation in
+# Steward's store when check or scan is given one (the store's record
+# wins), else the manifest's review.lastReviewed.
+last_reviewed(id) := object.get(input, ["reviewStore", "lastAttested", id.name], id.review.lastReviewed)
+
 # The names of the Team manifests.
 team_names := {t.name | some t in input.teams}
 

@@ -7,6 +7,10 @@
 #   at least quarterly for high and critical identities; a longer declared
 #   interval is reported and the maximum applies. A review overdue by more
 #   than a whole interval again is high. Retired identities are skipped.
+#
+#   When check or scan is given Steward's store (--data-dir), the latest
+#   attestation recorded there ('steward review attest') is the last
+#   review; otherwise spec.review.lastReviewed is.
 # custom:
 #   id: NHI-REV-01
 #   severity: medium
@@ -59,7 +63,7 @@ due_before := {days: {criticality: lib.date_before(min({effective_interval(days)
 
 finding contains f if {
 	some id in input.identities
-	id.review.lastReviewed < object.get(due_before, [id.review.intervalDays, id.criticality], "9999-12-31")
+	lib.last_reviewed(id) < object.get(due_before, [id.review.intervalDays, id.criticality], "9999-12-31")
 	not lib.retired(id)
 	f := object.union(review_finding(id), {
 		"identity": id.name,
@@ -88,16 +92,27 @@ criticality_label(id) := id.criticality if {
 } else := "all"
 
 review_finding(id) := {
-	"message": sprintf("Identity %s has no recorded review (review.lastReviewed is empty)", [id.name]),
+	"message": sprintf("Identity %s has no recorded review (review.lastReviewed is empty)%s", [id.name, open_note(id)]),
 	"severity": "medium",
 } if {
-	id.review.lastReviewed == ""
+	lib.last_reviewed(id) == ""
 } else := {
-	"message": sprintf("Identity %s was last reviewed on %s, %s ago: the review due every %d days is %s overdue", [id.name, last, lib.days_text(age), period, lib.days_text(age - period)]),
+	"message": sprintf("Identity %s was last reviewed on %s%s, %s ago: the review due every %d days is %s overdue%s", [id.name, last, source_note(id), lib.days_text(age), period, lib.days_text(age - period), open_note(id)]),
 	"severity": overdue_severity(age - period, period),
 } if {
-	last := id.review.lastReviewed
+	last := lib.last_reviewed(id)
 	period := interval(id)
 	age := lib.days_since(last)
 	age > period
 }
+
+# Where the last review comes from, when it is Steward's store.
+source_note(id) := " (attested in Steward)" if {
+	object.get(input, ["reviewStore", "lastAttested", id.name], "") != ""
+} else := ""
+
+# The review items open in Steward's store, if any.
+open_note(id) := sprintf("; %d review item(s) open in Steward", [n]) if {
+	n := object.get(input, ["reviewStore", "open", id.name], 0)
+	n > 0
+} else := ""

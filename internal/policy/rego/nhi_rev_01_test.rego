@@ -80,3 +80,25 @@ test_unknown_criticality_is_judged_in_detail if {
 	some f in eval(identity("urgent", 90, "2026-06-01"))
 	f.severity == "medium"
 }
+
+test_store_attestation_wins_over_the_declared_date if {
+	# Declared long ago, attested in Steward two weeks before now.
+	store := {"lastAttested": {"billing-sync-prod": "2026-10-01"}, "attestedChanges": {}, "open": {}}
+	count(nhi_rev_01.finding) == 0 with input as {"now": now, "identities": [identity("high", 90, "2026-01-01")], "reviewStore": store}
+}
+
+test_old_store_attestation_fires_and_names_its_source if {
+	store := {"lastAttested": {"billing-sync-prod": "2026-06-01"}, "attestedChanges": {}, "open": {"billing-sync-prod": 1}}
+	fs := nhi_rev_01.finding with input as {"now": now, "identities": [identity("medium", 90, "2026-10-01")], "reviewStore": store}
+	fs == {{
+		"message": "Identity billing-sync-prod was last reviewed on 2026-06-01 (attested in Steward), 136 days ago: the review due every 90 days is 46 days overdue; 1 review item(s) open in Steward",
+		"severity": "medium",
+		"identity": "billing-sync-prod",
+		"resource": {"kind": "Identity", "name": "billing-sync-prod", "file": "ids.yaml", "line": 2},
+	}}
+}
+
+test_store_without_the_identity_falls_back_to_the_declared_date if {
+	store := {"lastAttested": {"other": "2026-10-01"}, "attestedChanges": {}, "open": {}}
+	count(nhi_rev_01.finding) == 1 with input as {"now": now, "identities": [identity("high", 90, "2026-06-01")], "reviewStore": store}
+}

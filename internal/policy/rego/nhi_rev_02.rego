@@ -7,6 +7,10 @@
 #   diffing against a baseline snapshot, and Setup Audit Trail changes to the
 #   identity's app or run-as user made after the identity's last review, are
 #   reported once per identity and source. Retired identities are skipped.
+#
+#   With Steward's store (--data-dir), an expansion a closed review item
+#   covered ('steward review attest') is not reported again, and the latest
+#   attestation there is the last review Setup changes are compared with.
 # custom:
 #   id: NHI-REV-02
 #   severity: medium
@@ -67,10 +71,12 @@ finding contains f if {
 	# Fast path: no expansion at all.
 	count(expansions) > 0
 	some id in input.identities
-	changes := array.concat(
+	touching := array.concat(
 		array.concat(object.get(expansions_by_identity, id.name, []), object.get(expansions_by_app, id.salesforce.app, [])),
 		object.get(expansions_by_user, lower(id.salesforce.runAs), []),
 	)
+	count(touching) > 0
+	changes := [c | some c in touching; not attested[id.name][change_key(c)]]
 	count(changes) > 0
 	not lib.retired(id)
 	f := {
@@ -88,11 +94,11 @@ finding contains f if {
 
 	# Fast path: nothing changed since the last review.
 	some c in changes
-	substring(c.time, 0, 10) > id.review.lastReviewed
+	substring(c.time, 0, 10) > lib.last_reviewed(id)
 	not lib.retired(id)
 	after := {sprintf("%s %s (by %s)", [substring(x.time, 0, 10), label(x), x.by]) |
 		some x in changes
-		substring(x.time, 0, 10) > id.review.lastReviewed
+		substring(x.time, 0, 10) > lib.last_reviewed(id)
 	}
 	f := {
 		"message": sprintf("Identity %s: %s changed in Setup after its last review (%s): %s", [id.name, subjects(id), reviewed(id), lib.short_list(after)]),
@@ -118,6 +124,14 @@ label(c) := c.display if {
 
 subjects(id) := sprintf("its app %s or run-as user %s", [id.salesforce.app, id.salesforce.runAs])
 
-reviewed(id) := id.review.lastReviewed if {
-	id.review.lastReviewed != ""
+reviewed(id) := lib.last_reviewed(id) if {
+	lib.last_reviewed(id) != ""
 } else := "never reviewed"
+
+# The expansions closed review items covered: identity → set of change
+# keys, as snapshot.ChangeKey builds them.
+attested := {name: {k | some k in keys} |
+	some name, keys in object.get(input, ["reviewStore", "attestedChanges"], {})
+}
+
+change_key(c) := concat("|", [c.resource, c.subject, c.field, c.kind, c.before, c.after])

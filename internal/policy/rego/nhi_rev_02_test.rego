@@ -66,3 +66,27 @@ test_setup_change_to_run_as_user_counts if {
 test_setup_change_before_review_is_silent if {
 	count(eval("active", {"setupChanges": [setup("2026-09-01T10:00:00Z", "ERP_Sync", "")]})) == 0
 }
+
+test_attested_expansions_are_silent if {
+	scope := change("widened", "App", "ERP_Sync", "scopes", "", "full")
+	perm := change("widened", "User", "ERP@acme.com", "permissionSets", "", "Reporting")
+	store := {"lastAttested": {"erp-sync-prod": "2026-09-30"}, "open": {}, "attestedChanges": {"erp-sync-prod": ["App|ERP_Sync|scopes|widened||full"]}}
+
+	# Only the permission set is left to review.
+	fs := eval("active", {"expansions": [scope, perm], "reviewStore": store})
+	fs == {{
+		"message": "Identity erp-sync-prod gained access since the baseline: user ERP@acme.com permissionSets +Reporting",
+		"identity": "erp-sync-prod",
+		"resource": {"kind": "Identity", "name": "erp-sync-prod", "file": "erp.yaml", "line": 1},
+	}}
+
+	# Both attested: silent.
+	both := {"lastAttested": {}, "open": {}, "attestedChanges": {"erp-sync-prod": ["App|ERP_Sync|scopes|widened||full", "User|ERP@acme.com|permissionSets|widened||Reporting"]}}
+	count(eval("active", {"expansions": [scope, perm], "reviewStore": both})) == 0
+}
+
+test_setup_change_before_store_attestation_is_silent if {
+	store := {"lastAttested": {"erp-sync-prod": "2026-10-05"}, "open": {}, "attestedChanges": {}}
+	count(eval("active", {"setupChanges": [setup("2026-10-02T10:00:00Z", "ERP_Sync", "")], "reviewStore": store})) == 0
+	count(eval("active", {"setupChanges": [setup("2026-10-06T10:00:00Z", "ERP_Sync", "")], "reviewStore": store})) == 1
+}

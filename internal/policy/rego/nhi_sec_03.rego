@@ -11,10 +11,12 @@
 #   audit log's secret.read records of the active version, so rotating the
 #   secret closes the finding.
 #
-#   There is no break-glass workflow yet: an approved break-glass read is
-#   accepted with an unexpired Exception for NHI-SEC-03 naming the identity
-#   (or, for a secret bound to no identity, naming the secret as its
-#   resource).
+#   Break-glass elevations (steward elevate) grant permission sets, not
+#   the secret: a person who saw the secret during one marks it
+#   --secret-seen, which makes a rotation due (NHI-SEC-04). A read that
+#   was approved all the same is accepted with an unexpired Exception for
+#   NHI-SEC-03 naming the identity (or, for a secret bound to no identity,
+#   naming the secret as its resource) until the rotation is done.
 # custom:
 #   id: NHI-SEC-03
 #   severity: high

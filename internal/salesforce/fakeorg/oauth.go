@@ -127,7 +127,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := s.org.users[strings.ToLower(a.runAs)]
-	if user == nil || user.f["IsActive"] != true {
+	if user == nil || user.f["IsActive"] != true || s.org.frozen(user) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "authentication failure")
 		return
 	}

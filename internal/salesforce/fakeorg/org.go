@@ -49,8 +49,9 @@ type org struct {
 	byName    map[string]*app
 	seq       map[string]int
 	orgID     string
-	perms     []string // user permission names served as Permissions* fields
-	adminUser string   // ID of the user that created seeded rows
+	perms     []string        // user permission names served as Permissions* fields
+	adminUser string          // ID of the user that created seeded rows
+	deleted   map[string]bool // 15-character IDs of deleted rows
 }
 
 func buildOrg(sc *Scenario, clock func() time.Time) *org {
@@ -223,6 +224,7 @@ func (o *org) build() {
 		created := o.at(sc.Users[i].Created, epoch).(time.Time)
 		o.stamp(r.f, o.adminUser, created, created)
 	}
+	o.addUserLogins()
 	for _, obj := range []string{"UserLicense", "Profile"} {
 		for _, r := range o.rows[obj] {
 			r.f["CreatedById"], r.f["LastModifiedById"] = o.adminUser, o.adminUser

@@ -82,6 +82,14 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request, internal bool
 		writeAPIError(w, e)
 		return
 	}
+	if e, ok := body.(*fieldError); ok {
+		writeFieldError(w, e)
+		return
+	}
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
 	writeJSON(w, status, body)
 }
 
@@ -106,6 +114,10 @@ func (s *Server) dataResponse(d *dataRequest) (int, any) {
 			return 405, &apiError{405, "METHOD_NOT_ALLOWED", "HTTP Method '" + d.r.Method + "' not allowed. Allowed are POST"}
 		}
 		return s.composite(d)
+	case strings.HasPrefix(path, "sobjects/UserLogin/") && d.r.Method == http.MethodPatch && !tooling:
+		return s.patchUserLogin(d, strings.TrimPrefix(path, "sobjects/UserLogin/"))
+	case strings.HasPrefix(path, "sobjects/") && !tooling:
+		return s.sobjects(d, strings.TrimPrefix(path, "sobjects/"))
 	case path == "limits" && get && !tooling:
 		return s.limits()
 	case (path == "apps/oauth/usage" || strings.HasPrefix(path, "apps/oauth/usage/")) && get && !tooling:
@@ -150,6 +162,7 @@ func (s *Server) query(d *dataRequest, tooling bool) (int, any) {
 	if strings.TrimSpace(q) == "" {
 		return 400, malformed("A query string has to be specified")
 	}
+	s.org.lapseAssignments(s.clock())
 	parsed, err := soql.Parse(q)
 	if err != nil {
 		var pe *soql.Error

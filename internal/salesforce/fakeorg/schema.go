@@ -174,6 +174,7 @@ func newSchemas(perms []string) (rest, tooling schema) {
 	ecaSettings = append(ecaSettings, audit()...)
 
 	common := []*object{
+		userLoginObject(),
 		newObject("ExternalClientApplication", append([]field{
 			id("Id"), str("ContactEmail"), str("ContactPhone"), str("Description"), str("DeveloperName"),
 			str("DistributionState"), str("IconUrl"), str("InfoUrl"), boolean("IsDeleted"), str("Language"),

@@ -136,11 +136,14 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"DeleteAndDestroy", testDeleteAndDestroy},
 		{"Rewrap", testRewrap},
 		{"Meta", testMeta},
+		{"Elevations", testElevations},
 		{"AuditAppend", testAuditAppend},
 		{"AuditConcurrentWriters", testAuditConcurrentWriters},
 		{"ConcurrentCheckAndSet", testConcurrentCheckAndSet},
 		{"SharedTokens", testSharedTokens},
 		{"LockExchange", testLockExchange},
+		{"VersionsAcrossReplicas", testVersionsAcrossReplicas},
+		{"Rosters", testRosters}, {"DecommissionSteps", testDecommissionSteps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
