@@ -29,11 +29,15 @@ func TestSharedCacheMatchesOwnCache(t *testing.T) {
 		if !r.runs(s.Capabilities) {
 			continue
 		}
-		rs, err := e.queries[i].Eval(context.Background(), rego.EvalParsedInput(input))
+		rs, err := e.queries[i].Eval(context.Background(), rego.EvalParsedInput(input), rego.EvalGenerateJSON(resultTerm))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range rs[0].Bindings["x"].([]any) {
+		set, err := findingTerms(rs[0].Bindings["x"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range set {
 			f, err := decodeFinding(v)
 			if err != nil {
 				t.Fatal(err)

@@ -139,16 +139,16 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot) (*Result
 // eval runs rule i and completes its findings with the rule's metadata.
 func (e *Engine) eval(ctx context.Context, i int, input ast.Value, cache *sharedCache) ([]Finding, error) {
 	r := &e.rules[i]
-	rs, err := e.queries[i].Eval(ctx, rego.EvalParsedInput(input), rego.EvalVirtualCache(cache.view()))
+	rs, err := e.queries[i].Eval(ctx, rego.EvalParsedInput(input), rego.EvalVirtualCache(cache.view()), rego.EvalGenerateJSON(resultTerm))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate rule %s: %w", r.ID, err)
 	}
 	if len(rs) != 1 {
 		return nil, fmt.Errorf("evaluate rule %s: %d results, want 1", r.ID, len(rs))
 	}
-	set, ok := rs[0].Bindings["x"].([]any)
-	if !ok {
-		return nil, fmt.Errorf("rule %s: finding is not a set", r.ID)
+	set, err := findingTerms(rs[0].Bindings["x"])
+	if err != nil {
+		return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 	}
 	out := make([]Finding, 0, len(set))
 	for _, v := range set {
@@ -161,35 +161,90 @@ func (e *Engine) eval(ctx context.Context, i int, input ast.Value, cache *shared
 	return out, nil
 }
 
+// resultTerm keeps a query result as the AST term OPA computed, for
+// rego.EvalGenerateJSON: findings are read from it directly instead of
+// being converted to Go maps first.
+func resultTerm(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
+
+// findingTerms lists the elements of a rule's finding set (a set, or an
+// array) from a result kept by resultTerm, in the order OPA's conversion to
+// JSON lists them.
+func findingTerms(binding any) ([]*ast.Term, error) {
+	t, _ := binding.(*ast.Term)
+	if t != nil {
+		switch v := t.Value.(type) {
+		case ast.Set:
+			return v.Slice(), nil
+		case *ast.Array:
+			terms := make([]*ast.Term, v.Len())
+			for i := range terms {
+				terms[i] = v.Elem(i)
+			}
+			return terms, nil
+		}
+	}
+	return nil, errors.New("finding is not a set")
+}
+
+var (
+	messageKey  = ast.StringTerm("message")
+	severityKey = ast.StringTerm("severity")
+	identityKey = ast.StringTerm("identity")
+	resourceKey = ast.StringTerm("resource")
+	kindKey     = ast.StringTerm("kind")
+	nameKey     = ast.StringTerm("name")
+	fileKey     = ast.StringTerm("file")
+	lineKey     = ast.StringTerm("line")
+)
+
 // decodeFinding reads one element of a rule's finding set.
-func decodeFinding(v any) (regoFinding, error) {
-	obj, ok := v.(map[string]any)
+func decodeFinding(v *ast.Term) (regoFinding, error) {
+	obj, ok := v.Value.(ast.Object)
 	if !ok {
-		return regoFinding{}, fmt.Errorf("finding %v is not an object with message, resource and identity", v)
+		return regoFinding{}, fmt.Errorf("finding %v is not an object with message, resource and identity", jsonOf(v))
 	}
 	var f regoFinding
-	f.Message, _ = obj["message"].(string)
-	f.Severity, _ = obj["severity"].(string)
-	if id, ok := obj["identity"].(string); ok {
+	f.Message, _ = stringAt(obj, messageKey)
+	f.Severity, _ = stringAt(obj, severityKey)
+	if id, ok := stringAt(obj, identityKey); ok {
 		f.Identity = &id
 	}
-	res, ok := obj["resource"].(map[string]any)
-	if !ok || f.Message == "" {
-		return f, fmt.Errorf("finding %v lacks a message or a resource object", v)
+	var res ast.Object
+	if t := obj.Get(resourceKey); t != nil {
+		res, _ = t.Value.(ast.Object)
 	}
-	f.Resource.Kind, _ = res["kind"].(string)
-	f.Resource.Name, _ = res["name"].(string)
-	f.Resource.File, _ = res["file"].(string)
-	switch n := res["line"].(type) {
-	case json.Number:
-		line, _ := n.Int64()
-		f.Resource.Line = int(line)
-	case float64:
-		f.Resource.Line = int(n)
-	case int:
-		f.Resource.Line = n
+	if res == nil || f.Message == "" {
+		return f, fmt.Errorf("finding %v lacks a message or a resource object", jsonOf(v))
+	}
+	f.Resource.Kind, _ = stringAt(res, kindKey)
+	f.Resource.Name, _ = stringAt(res, nameKey)
+	f.Resource.File, _ = stringAt(res, fileKey)
+	if t := res.Get(lineKey); t != nil {
+		if n, ok := t.Value.(ast.Number); ok {
+			line, _ := json.Number(n).Int64()
+			f.Resource.Line = int(line)
+		}
 	}
 	return f, nil
+}
+
+// stringAt returns the string under key in obj, if it is one.
+func stringAt(obj ast.Object, key *ast.Term) (string, bool) {
+	t := obj.Get(key)
+	if t == nil {
+		return "", false
+	}
+	s, ok := t.Value.(ast.String)
+	return string(s), ok
+}
+
+// jsonOf is v as OPA converts it to Go values, for error messages.
+func jsonOf(v *ast.Term) any {
+	j, err := ast.JSON(v.Value)
+	if err != nil {
+		return v
+	}
+	return j
 }
 
 // finding completes a rule's raw finding with the rule's metadata.

@@ -46,6 +46,9 @@ type converter struct {
 	// workers is how many goroutines may convert the elements of a long
 	// slice; a converter working on one chunk has none to spare.
 	workers int
+	// pairs is scratch space for the key-value pairs of the objects being
+	// built, used as a stack: ast.NewObject copies the pairs it is given.
+	pairs [][2]*ast.Term
 }
 
 // parallelMin is the length from which a slice is converted in parallel.
@@ -95,6 +98,11 @@ func (c *converter) toTerm(v reflect.Value) (*ast.Term, error) {
 		if v.Kind() == reflect.Slice && v.IsNil() {
 			return nullTerm, nil
 		}
+		if v.Len() == 0 {
+			// Terms are never modified, so every empty array can be
+			// OPA's own.
+			return ast.InternedEmptyArray, nil
+		}
 		terms := make([]*ast.Term, v.Len())
 		if err := c.elements(v, terms); err != nil {
 			return nil, err
@@ -107,16 +115,25 @@ func (c *converter) toTerm(v reflect.Value) (*ast.Term, error) {
 		if v.Type().Key().Kind() != reflect.String {
 			return nil, fmt.Errorf("policy input: map key type %s is not a string", v.Type().Key())
 		}
-		pairs := make([][2]*ast.Term, 0, v.Len())
+		if v.Len() == 0 {
+			return ast.InternedEmptyObject, nil
+		}
+		start := len(c.pairs)
+		defer func() { c.pairs = c.pairs[:start] }()
+		// One key and one value reused for every entry: MapIter.Key and
+		// Value would copy each entry into a new allocation.
+		key, val := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
 		it := v.MapRange()
 		for it.Next() {
-			e, err := c.toTerm(it.Value())
+			key.SetIterKey(it)
+			val.SetIterValue(it)
+			e, err := c.toTerm(val)
 			if err != nil {
 				return nil, err
 			}
-			pairs = append(pairs, [2]*ast.Term{c.str(it.Key().String()), e})
+			c.pairs = append(c.pairs, [2]*ast.Term{c.str(key.String()), e})
 		}
-		return ast.NewTerm(ast.NewObject(pairs...)), nil
+		return ast.NewTerm(ast.NewObject(c.pairs[start:]...)), nil
 	case reflect.Struct:
 		if v.Type() == timeType {
 			b, err := v.Interface().(encoding.TextMarshaler).MarshalText()
@@ -125,9 +142,9 @@ func (c *converter) toTerm(v reflect.Value) (*ast.Term, error) {
 			}
 			return c.str(string(b)), nil
 		}
-		fields := structFields(v.Type())
-		pairs := make([][2]*ast.Term, 0, len(fields))
-		for _, f := range fields {
+		start := len(c.pairs)
+		defer func() { c.pairs = c.pairs[:start] }()
+		for _, f := range structFields(v.Type()) {
 			fv := v.Field(f.index)
 			if (f.omitEmpty && emptyJSON(fv)) || (f.omitZero && fv.IsZero()) {
 				continue
@@ -136,9 +153,9 @@ func (c *converter) toTerm(v reflect.Value) (*ast.Term, error) {
 			if err != nil {
 				return nil, err
 			}
-			pairs = append(pairs, [2]*ast.Term{f.key, e})
+			c.pairs = append(c.pairs, [2]*ast.Term{f.key, e})
 		}
-		return ast.NewTerm(ast.NewObject(pairs...)), nil
+		return ast.NewTerm(ast.NewObject(c.pairs[start:]...)), nil
 	}
 	return nil, fmt.Errorf("policy input: cannot convert %s", v.Type())
 }

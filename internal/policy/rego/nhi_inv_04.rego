@@ -155,13 +155,34 @@ departed_backups(team) := {[{k}, b] |
 	not lower(object.get(teams_by_name, [team, "backup"], "")) in keys
 }
 
+# Whether the roster lists anyone as departed. Without such a row nobody
+# counts as departed, so no backup departed and a team with a manifest
+# member has an active one: the fast path for most teams.
+any_departed if {
+	some r in rows
+	r.status == "departed"
+}
+
+# The owning teams that may have no active member left.
+member_checks := owning_teams if {
+	any_departed
+} else := {team |
+	some team in owning_teams
+	not has_members(team)
+}
+
+has_members(team) if {
+	some m in teams_by_name[team].members
+	is_string(m)
+}
+
 # Team defined by a manifest or the roster.
 known(team) if teams_by_name[team]
 
 known(team) if team in roster_teams
 
 problems contains [team, "members", msg, since] if {
-	some team in owning_teams
+	some team in member_checks
 	known(team)
 	count(active_members(team)) == 0
 	gone_people := departed_members(team)
@@ -170,6 +191,7 @@ problems contains [team, "members", msg, since] if {
 }
 
 problems contains [team, "backup", msg, since] if {
+	any_departed
 	some team in owning_teams
 	some [keys, name] in departed_backups(team)
 	since := last_departure(team, keys)
