@@ -222,14 +222,6 @@ func countBySeverity(fs []policy.Finding) map[string]int {
 	return counts
 }
 
-// identityName returns the finding's identity, or "" when it has none.
-func identityName(f policy.Finding) string {
-	if f.Identity == nil {
-		return ""
-	}
-	return *f.Identity
-}
-
 // plural returns "1 finding" or "2 findings".
 func plural(n int, one, many string) string {
 	if n == 1 {

@@ -46,15 +46,6 @@ func migrations(dialect string) ([]migration, error) {
 	return out, nil
 }
 
-// SchemaVersion is the newest schema version this build knows.
-func SchemaVersion() int {
-	ms, err := migrations("sqlite")
-	if err != nil || len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].version
-}
-
 // migrate brings the schema up to date. Each step runs in its own
 // transaction together with its row in schema_migrations; lock serialises
 // concurrent migrators (several replicas starting at once).
