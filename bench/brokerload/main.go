@@ -69,6 +69,7 @@ type options struct {
 	clients    int
 	identities int
 	cpuProfile string
+	memProfile string
 	soak       time.Duration
 	sample     time.Duration
 	auditDelay time.Duration
@@ -81,6 +82,7 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 32, "concurrent clients")
 	flag.IntVar(&o.identities, "identities", 4, "identities the clients share")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile (setup included) to this file after the load")
 	flag.DurationVar(&o.soak, "soak", 0, "run a soak of this length instead (at most 30m), sampling memory")
 	flag.DurationVar(&o.sample, "sample", 10*time.Second, "memory sampling interval of a soak")
 	flag.BoolVar(&o.http2, "http2", false, "serve and ask over HTTP/2 (one multiplexed connection) instead of HTTP/1.1 keep-alive connections")
@@ -197,6 +199,12 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	// As the server runs it: each identity's secret state and review
+	// prepared ahead of the decisions, from the secret store.
+	facts, err := broker.NewFacts(ctx, broker.FactsConfig{Snapshot: snap, Secrets: ss, Decider: dec})
+	if err != nil {
+		return err
+	}
 	metrics := httpapi.NewMetrics()
 	x, err := broker.NewExchanger(broker.ExchangeConfig{Secrets: ss, HTTPClient: orgTS.Client(), OnExchange: metrics.Exchange})
 	if err != nil {
@@ -207,7 +215,7 @@ func run(o options) error {
 		return err
 	}
 	api, err := httpapi.New(ctx, httpapi.Config{
-		Auth: auth, Decider: dec, Audit: log, Tokens: cache, Snapshot: snap, Metrics: metrics,
+		Auth: auth, Decider: dec, Facts: facts, Audit: log, Tokens: cache, Snapshot: snap, Metrics: metrics,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -301,6 +309,11 @@ func run(o options) error {
 	wg.Wait()
 	wall := time.Since(begin)
 	cpu := cpuTime() - cpu0
+	if o.memProfile != "" {
+		if err := writeAllocs(o.memProfile); err != nil {
+			return err
+		}
+	}
 	var all histogram
 	for i := range hists {
 		all.merge(&hists[i])
@@ -569,4 +582,17 @@ func repoRoot() string {
 			return dir
 		}
 	}
+}
+
+// writeAllocs writes the allocation profile to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
 }

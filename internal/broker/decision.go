@@ -15,10 +15,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/steward-dev/steward/internal/snapshot"
@@ -148,6 +151,25 @@ type Decider struct {
 	reviewGrace, rotationGrace time.Duration
 	settings                   ast.Value // input.settings, the same for every decision
 	digest                     string
+	now                        atomic.Pointer[nowStamp]
+}
+
+// nowStamp is the last decision time formatted, reused by the decisions
+// within the same second.
+type nowStamp struct {
+	unix  int64
+	stamp string
+}
+
+// stampNow is stamp(t) for decision times, formatting each second once.
+func (d *Decider) stampNow(t time.Time) string {
+	unix := t.Unix()
+	if c := d.now.Load(); c != nil && c.unix == unix {
+		return c.stamp
+	}
+	c := &nowStamp{unix: unix, stamp: stamp(t)}
+	d.now.Store(c)
+	return c.stamp
 }
 
 // NewDecider parses and compiles the built-in policy and the user rules
@@ -286,7 +308,11 @@ func (d *Decider) Decide(ctx context.Context, in Input) (Decision, error) {
 		in.Now = time.Now()
 	}
 	consumer := workload.MatchConsumer(in.Workload, in.Identity.Consumers)
-	rs, err := d.query.Eval(ctx, rego.EvalParsedInput(d.inputValue(&in, consumer)))
+	// No metrics: a decision's timers cost allocations nobody reads. The
+	// result stays a policy value, read by decodeDecision without a
+	// conversion to maps first.
+	rs, err := d.query.Eval(ctx, rego.EvalParsedInput(d.inputValue(&in, consumer)),
+		rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(rawResult))
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluate decision policy: %w", err)
 	}
@@ -299,28 +325,51 @@ func (d *Decider) Decide(ctx context.Context, in Input) (Decision, error) {
 	}
 	dec.Consumer = consumer
 	if dec.Allow {
-		dec.Reasons = []Reason{{Code: "allowed", Message: fmt.Sprintf("workload %s is consumer %d of identity %s and no deny rule applies",
-			in.Workload, consumer+1, in.Identity.Name)}}
+		dec.Reasons = []Reason{{Code: "allowed", Message: "workload " + in.Workload.String() + " is consumer " + strconv.Itoa(consumer+1) +
+			" of identity " + in.Identity.Name + " and no deny rule applies"}}
 	}
 	return dec, nil
 }
 
+// rawResult keeps a query result as its policy value.
+func rawResult(t *ast.Term, _ *rego.EvalContext) (any, error) { return t.Value, nil }
+
+// Keys of the decision and reason objects.
+var (
+	allowKey   = ast.StringTerm("allow")
+	reasonsKey = ast.StringTerm("reasons")
+	codeKey    = ast.StringTerm("code")
+	messageKey = ast.StringTerm("message")
+)
+
 // decodeDecision reads the policy's decision object.
 func decodeDecision(v any) (Decision, error) {
-	obj, ok := v.(map[string]any)
+	obj, ok := v.(ast.Object)
 	if !ok {
 		return Decision{}, fmt.Errorf("decision policy: decision %v is not an object", v)
 	}
-	allow, ok := obj["allow"].(bool)
+	t := obj.Get(allowKey)
+	if t == nil {
+		return Decision{}, errors.New("decision policy: decision.allow is not a boolean")
+	}
+	allow, ok := t.Value.(ast.Boolean)
 	if !ok {
 		return Decision{}, errors.New("decision policy: decision.allow is not a boolean")
 	}
-	list, _ := obj["reasons"].([]any)
-	dec := Decision{Allow: allow, Reasons: make([]Reason, 0, len(list))}
+	var list []*ast.Term
+	if t := obj.Get(reasonsKey); t != nil {
+		switch c := t.Value.(type) {
+		case ast.Set:
+			list = c.Slice()
+		case *ast.Array:
+			for i := range c.Len() {
+				list = append(list, c.Elem(i))
+			}
+		}
+	}
+	dec := Decision{Allow: bool(allow), Reasons: make([]Reason, 0, len(list))}
 	for _, r := range list {
-		o, _ := r.(map[string]any)
-		code, _ := o["code"].(string)
-		msg, _ := o["message"].(string)
+		code, msg := reasonField(r, codeKey), reasonField(r, messageKey)
 		if msg == "" {
 			return Decision{}, fmt.Errorf("decision policy: reason %v has no message (deny with {\"code\": ..., \"message\": ...} or a string)", r)
 		}
@@ -329,12 +378,27 @@ func decodeDecision(v any) (Decision, error) {
 		}
 		dec.Reasons = append(dec.Reasons, Reason{Code: code, Message: msg})
 	}
-	if allow != (len(dec.Reasons) == 0) {
-		return Decision{}, fmt.Errorf("decision policy: allow is %v with %d reasons", allow, len(dec.Reasons))
+	if dec.Allow != (len(dec.Reasons) == 0) {
+		return Decision{}, fmt.Errorf("decision policy: allow is %v with %d reasons", dec.Allow, len(dec.Reasons))
 	}
 	sort.Slice(dec.Reasons, func(i, j int) bool {
 		a, b := dec.Reasons[i], dec.Reasons[j]
 		return a.Code < b.Code || a.Code == b.Code && a.Message < b.Message
 	})
 	return dec, nil
+}
+
+// reasonField is the string field key of reason r, or "" when r is not an
+// object or the field is not a string.
+func reasonField(r *ast.Term, key *ast.Term) string {
+	obj, ok := r.Value.(ast.Object)
+	if !ok {
+		return ""
+	}
+	if t := obj.Get(key); t != nil {
+		if s, ok := t.Value.(ast.String); ok {
+			return string(s)
+		}
+	}
+	return ""
 }

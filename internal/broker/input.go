@@ -35,9 +35,12 @@ import (
 func (d *Decider) inputValue(in *Input, consumer int) ast.Value {
 	w := in.Workload
 	age := secretAge(in.Secret, in.Now)
-	var identity, findings, secret, review any
+	var identity, findings, secret, review, matched any
 	if p := in.Prepared; p != nil && p.identity == in.Identity {
 		identity, findings = p.identityValue, p.findings
+		if consumer >= 0 {
+			matched = p.consumers[consumer]
+		}
 		if st := p.state; st != nil && st.decider == d && st.secret == in.Secret && st.review == in.Review {
 			review = st.reviewValue
 			if st.age == age {
@@ -57,32 +60,41 @@ func (d *Decider) inputValue(in *Input, consumer int) ast.Value {
 	if claims == nil {
 		claims = map[string]any{}
 	}
-	input := map[string]any{
-		"now": stamp(in.Now),
-		"workload": map[string]any{
-			"name":        w.String(),
-			"method":      string(w.Method),
-			"issuer":      w.Issuer,
-			"subject":     w.Subject,
-			"spiffeId":    w.SPIFFEID,
-			"audience":    stringList(w.Audience, false),
-			"environment": w.Environment,
-			"expiresAt":   stamp(w.ExpiresAt),
-			"claims":      claims,
-		},
-		"identity": identity,
-		"killed":   in.Killed,
-		"secret":   secret,
-		"review":   review,
-		"findings": findings,
-		"settings": d.settings,
+	// Sized for every key, consumer included, so that it never grows.
+	input := make(map[string]any, 11)
+	input["now"] = d.stampNow(in.Now)
+	input["workload"] = map[string]any{
+		"name":        w.String(),
+		"method":      string(w.Method),
+		"issuer":      w.Issuer,
+		"subject":     w.Subject,
+		"spiffeId":    w.SPIFFEID,
+		"audience":    stringList(w.Audience, false),
+		"environment": w.Environment,
+		"expiresAt":   stamp(w.ExpiresAt),
+		"claims":      claims,
 	}
+	input["identity"] = identity
+	input["killed"] = in.Killed
+	input["secret"] = secret
+	input["review"] = review
+	input["findings"] = findings
+	input["settings"] = d.settings
 	if consumer >= 0 {
-		c := consumerValue(in.Identity.Consumers[consumer])
-		c["index"] = consumer
-		input["consumer"] = c
+		if matched == nil {
+			matched = matchedConsumer(in.Identity.Consumers[consumer], consumer)
+		}
+		input["consumer"] = matched
 	}
 	return ast.LazyObject(input)
+}
+
+// matchedConsumer is the input's consumer object: the consumer the
+// workload matched, with its index.
+func matchedConsumer(c snapshot.Consumer, index int) map[string]any {
+	o := consumerValue(c)
+	o["index"] = index
+	return o
 }
 
 // secretAge is the secret's age in whole days at now: since it became
@@ -128,6 +140,7 @@ type Prepared struct {
 	identity      *snapshot.Identity
 	identityValue ast.Value
 	findings      ast.Value
+	consumers     []ast.Value // input.consumer for each consumer index
 	state         *preparedState
 }
 
@@ -172,7 +185,13 @@ func Prepare(id *snapshot.Identity, findings []Finding) (*Prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prepare the findings of %s: %w", id.Name, err)
 	}
-	return &Prepared{identity: id, identityValue: iv, findings: fv}, nil
+	consumers := make([]ast.Value, len(id.Consumers))
+	for i, c := range id.Consumers {
+		if consumers[i], err = ast.InterfaceToValue(matchedConsumer(c, i)); err != nil {
+			return nil, fmt.Errorf("prepare consumer %d of identity %s: %w", i+1, id.Name, err)
+		}
+	}
+	return &Prepared{identity: id, identityValue: iv, findings: fv, consumers: consumers}, nil
 }
 
 // findingsValue is the findings as native values for the input.

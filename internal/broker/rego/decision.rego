@@ -10,13 +10,18 @@ package steward.broker
 # Times in the input are RFC 3339 in UTC ("" for none), so comparing the
 # strings compares the times. The broker computes the ends of the grace
 # periods (review.graceEnds, secret.graceEnds) from its configuration.
+#
+# Every request is decided here, so the rules are written for the common
+# allowed request: a condition compared with a constant (==) lets OPA's
+# rule index skip the rule without evaluating it, and the condition that
+# fails on an allowed request comes first in each body.
 
 # deny holds one {"code", "message"} object per reason to refuse.
 deny contains {
 	"code": "identity_killed",
 	"message": sprintf("identity %s is killed: issuance is blocked until an operator revives it", [input.identity.name]),
 } if {
-	input.killed
+	input.killed == true
 }
 
 deny contains {
@@ -26,24 +31,29 @@ deny contains {
 	input.identity.lifecycle == "retired"
 }
 
-deny contains {
+# A workload asserts no environment when its environment is empty or
+# absent: two rules, so that the first one is indexed and the common case
+# of an asserted environment skips it.
+deny contains no_environment if {
+	input.workload.environment == ""
+}
+
+deny contains no_environment if {
+	not input.workload.environment
+}
+
+no_environment := {
 	"code": "environment_mismatch",
 	"message": sprintf("workload %s asserts no environment; identity %s is for %s (set environment or environmentClaim on its issuer or trust domain)", [input.workload.name, input.identity.name, input.identity.environment]),
-} if {
-	not environment_asserted
 }
 
 deny contains {
 	"code": "environment_mismatch",
 	"message": sprintf("workload %s runs in %s but identity %s is for %s", [input.workload.name, input.workload.environment, input.identity.name, input.identity.environment]),
 } if {
-	environment_asserted
 	input.workload.environment != input.identity.environment
+	input.workload.environment != ""
 }
-
-# environment_asserted holds when the workload's issuer or trust domain
-# says which environment it runs in.
-environment_asserted if input.workload.environment != ""
 
 deny contains {
 	"code": "consumer_not_allowed",
@@ -56,16 +66,16 @@ deny contains {
 	"code": "review_overdue",
 	"message": sprintf("review of identity %s was due %s and its grace period ended %s", [input.identity.name, input.review.due, input.review.graceEnds]),
 } if {
-	input.review.graceEnds != ""
 	input.now > input.review.graceEnds
+	input.review.graceEnds != ""
 }
 
 deny contains {
 	"code": "secret_rotation_overdue",
 	"message": sprintf("secret of identity %s was due for rotation %s and its grace period ended %s", [input.identity.name, input.secret.rotationDeadline, input.secret.graceEnds]),
 } if {
-	input.secret.graceEnds != ""
 	input.now > input.secret.graceEnds
+	input.secret.graceEnds != ""
 }
 
 # An open posture finding denies when its rule id or its severity is in
@@ -77,13 +87,7 @@ deny contains {
 deny contains open_finding(f) if {
 	some listed in input.settings.denyFindings
 	some f in input.findings
-	f.rule == listed
-}
-
-deny contains open_finding(f) if {
-	some listed in input.settings.denyFindings
-	some f in input.findings
-	f.severity == listed
+	listed in {f.rule, f.severity}
 }
 
 open_finding(f) := {
@@ -93,13 +97,7 @@ open_finding(f) := {
 
 # reasons are the built-in and the custom deny reasons. A custom reason may
 # be an object with a code and a message, or a plain message.
-reasons contains r if {
-	some r in deny
-}
-
-reasons contains reason(r) if {
-	some r in data.steward.broker.custom[_].deny
-}
+reasons := deny | {reason(r) | some r in data.steward.broker.custom[_].deny}
 
 reason(r) := r if is_object(r)
 
