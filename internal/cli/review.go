@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/steward-dev/steward/internal/httpapi"
 	"github.com/steward-dev/steward/internal/server"
 	"github.com/steward-dev/steward/internal/snapshot"
 )
@@ -142,26 +143,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	return raw, nil
 }
 
-// reviewItem is a review item as the API returns it.
-type reviewItem struct {
-	ID       int64           `json:"id"`
-	Identity string          `json:"identity"`
-	Owner    string          `json:"owner"`
-	Kind     string          `json:"kind"`
-	Campaign string          `json:"campaign"`
-	Status   string          `json:"status"`
-	OpenedAt time.Time       `json:"openedAt"`
-	DueAt    time.Time       `json:"dueAt"`
-	Overdue  bool            `json:"overdue"`
-	Evidence json.RawMessage `json:"evidence"`
-	Decision string          `json:"decision"`
-	Comment  string          `json:"comment"`
-	ClosedAt time.Time       `json:"closedAt"`
-	ClosedBy string          `json:"closedBy"`
-	Created  *bool           `json:"created"`
-}
-
-func writeReviewTable(w io.Writer, items []reviewItem) {
+func writeReviewTable(w io.Writer, items []httpapi.ReviewView) {
 	if len(items) == 0 {
 		fmt.Fprintln(w, "No review items.")
 		return
@@ -226,7 +208,7 @@ func newReviewListCmd(env Env, af *apiFlags) *cobra.Command {
 				q.Set("status", status)
 			}
 			var out struct {
-				Reviews []reviewItem `json:"reviews"`
+				Reviews []httpapi.ReviewView `json:"reviews"`
 			}
 			raw, err := c.do(cmd.Context(), http.MethodGet, "/v1/reviews?"+q.Encode(), nil, &out)
 			if err != nil {
@@ -260,7 +242,7 @@ func newReviewShowCmd(env Env, af *apiFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var it reviewItem
+			var it httpapi.ReviewView
 			raw, err := c.do(cmd.Context(), http.MethodGet, "/v1/reviews/"+strconv.FormatInt(id, 10), nil, &it)
 			if err != nil {
 				return err
@@ -269,7 +251,7 @@ func newReviewShowCmd(env Env, af *apiFlags) *cobra.Command {
 				env.Stdout.Write(raw)
 				return nil
 			}
-			writeReviewTable(env.Stdout, []reviewItem{it})
+			writeReviewTable(env.Stdout, []httpapi.ReviewView{it})
 			var ev struct {
 				Changes      []snapshot.Change      `json:"changes"`
 				SetupChanges []snapshot.SetupChange `json:"setupChanges"`
@@ -322,16 +304,7 @@ func newReviewStatusCmd(env Env, af *apiFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var st struct {
-				Identity     string       `json:"identity"`
-				Owner        string       `json:"owner"`
-				IntervalDays int          `json:"intervalDays"`
-				LastReviewed string       `json:"lastReviewed"`
-				Source       string       `json:"source"`
-				Due          string       `json:"due"`
-				Overdue      bool         `json:"overdue"`
-				Open         []reviewItem `json:"open"`
-			}
+			var st httpapi.ReviewStatusView
 			raw, err := c.do(cmd.Context(), http.MethodGet, "/v1/identities/"+url.PathEscape(args[0])+"/review", nil, &st)
 			if err != nil {
 				return err
@@ -380,7 +353,7 @@ change (say how); revoke: it is no longer needed. Only an owner of the Identity'
 			if err != nil {
 				return err
 			}
-			var it reviewItem
+			var it httpapi.ReviewView
 			raw, err := c.do(cmd.Context(), http.MethodPost, "/v1/reviews/"+strconv.FormatInt(id, 10)+"/attest",
 				map[string]string{"decision": decision, "comment": comment}, &it)
 			if err != nil {
@@ -400,7 +373,7 @@ change (say how); revoke: it is no longer needed. Only an owner of the Identity'
 }
 
 // writeOpened prints the items a campaign or an expansion run opened.
-func writeOpened(env Env, format string, raw []byte, items []reviewItem) {
+func writeOpened(env Env, format string, raw []byte, items []httpapi.ReviewView) {
 	if format == "json" {
 		env.Stdout.Write(raw)
 		return
@@ -431,7 +404,7 @@ days, or that was never reviewed. Running it again opens nothing new: schedule i
 				return err
 			}
 			var out struct {
-				Opened []reviewItem `json:"opened"`
+				Opened []httpapi.ReviewView `json:"opened"`
 			}
 			raw, err := c.do(cmd.Context(), http.MethodPost, "/v1/reviews/campaigns", nil, &out)
 			if err != nil {
@@ -474,7 +447,7 @@ an earlier item of the Identity covers are left out, so running it again opens n
 			}
 			body := map[string]any{"changes": snapshot.Expansions(snapshot.Diff(old, cur)), "setupChanges": setupOrEmpty(cur.SetupChanges)}
 			var out struct {
-				Opened []reviewItem `json:"opened"`
+				Opened []httpapi.ReviewView `json:"opened"`
 			}
 			raw, err := c.do(cmd.Context(), http.MethodPost, "/v1/reviews/expansions", body, &out)
 			if err != nil {

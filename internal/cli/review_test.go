@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/steward-dev/steward/internal/httpapi"
 	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
 )
 
@@ -140,7 +141,7 @@ operators:
 		t.Fatalf("open-expansions: exit %d\n%s%s", code, out, errOut)
 	}
 	var opened struct {
-		Opened []reviewItem `json:"opened"`
+		Opened []httpapi.ReviewView `json:"opened"`
 	}
 	json.Unmarshal([]byte(out), &opened)
 	evidence := map[string]string{}

@@ -32,8 +32,9 @@ const (
 	maxExpansionBody = 16 << 20
 )
 
-// reviewView is a review item as the API shows it.
-type reviewView struct {
+// ReviewView is a review item as the API shows it; the review commands
+// decode it.
+type ReviewView struct {
 	ID       int64           `json:"id"`
 	Identity string          `json:"identity"`
 	Owner    string          `json:"owner"`
@@ -54,8 +55,8 @@ type reviewView struct {
 	Created *bool `json:"created,omitempty"`
 }
 
-func (a *API) reviewView(it store.ReviewItem) reviewView {
-	v := reviewView{
+func (a *API) reviewView(it store.ReviewItem) ReviewView {
+	v := ReviewView{
 		ID: it.ID, Identity: it.Identity, Kind: it.Kind, Campaign: it.Campaign, Status: it.Status,
 		OpenedAt: it.OpenedAt, OpenedBy: it.OpenedBy, DueAt: it.DueAt, Evidence: json.RawMessage(it.Evidence),
 		Overdue:  it.Status == store.ReviewOpen && a.cfg.Now().After(it.DueAt),
@@ -113,7 +114,7 @@ func (a *API) listReviews(w http.ResponseWriter, r *http.Request, op *Operator) 
 		a.reviewError(w, err)
 		return
 	}
-	out := make([]reviewView, 0, len(items))
+	out := make([]ReviewView, 0, len(items))
 	for _, it := range items {
 		if op.Role == RoleOwner && !a.owns(op, it.Identity) {
 			continue
@@ -186,7 +187,7 @@ func (a *API) campaign(w http.ResponseWriter, r *http.Request, op *Operator) {
 		return
 	}
 	items, err := rv.Campaign(r.Context(), audit.Actor{Kind: audit.ActorHuman, ID: op.Name}, reqID(r))
-	out := make([]reviewView, 0, len(items))
+	out := make([]ReviewView, 0, len(items))
 	created := true
 	for _, it := range items {
 		v := a.reviewView(it)
@@ -232,7 +233,7 @@ func (a *API) openExpansions(w http.ResponseWriter, r *http.Request, op *Operato
 		}
 	}
 	opened, err := rv.OpenExpansions(r.Context(), audit.Actor{Kind: audit.ActorHuman, ID: op.Name}, reqID(r), req.Changes, req.SetupChanges)
-	out := make([]reviewView, 0, len(opened))
+	out := make([]ReviewView, 0, len(opened))
 	for _, o := range opened {
 		v := a.reviewView(o.Item)
 		v.Created = &o.Created
@@ -246,8 +247,8 @@ func (a *API) openExpansions(w http.ResponseWriter, r *http.Request, op *Operato
 	writeJSON(w, http.StatusOK, map[string]any{"opened": out})
 }
 
-// reviewStatusView is GET /v1/identities/{name}/review.
-type reviewStatusView struct {
+// ReviewStatusView is the answer of GET /v1/identities/{name}/review.
+type ReviewStatusView struct {
 	Identity     string       `json:"identity"`
 	Owner        string       `json:"owner"`
 	IntervalDays int          `json:"intervalDays"`
@@ -255,7 +256,7 @@ type reviewStatusView struct {
 	Source       string       `json:"source"`
 	Due          string       `json:"due"`
 	Overdue      bool         `json:"overdue"`
-	Open         []reviewView `json:"open"`
+	Open         []ReviewView `json:"open"`
 }
 
 // identityReview is GET /v1/identities/{name}/review.
@@ -269,9 +270,9 @@ func (a *API) identityReview(w http.ResponseWriter, r *http.Request, _ *Operator
 		a.reviewError(w, err)
 		return
 	}
-	v := reviewStatusView{
+	v := ReviewStatusView{
 		Identity: st.Identity, IntervalDays: st.IntervalDays, Source: st.Source, Overdue: st.Overdue(a.cfg.Now()),
-		LastReviewed: dateOf(st.LastReviewed), Due: dateOf(st.Due), Open: make([]reviewView, 0, len(st.Open)),
+		LastReviewed: dateOf(st.LastReviewed), Due: dateOf(st.Due), Open: make([]ReviewView, 0, len(st.Open)),
 	}
 	if id := a.identities[st.Identity]; id != nil {
 		v.Owner = id.Owner
