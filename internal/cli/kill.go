@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -190,26 +187,11 @@ func brokerRequest(env Env, o killOptions, identity string) (*http.Client, strin
 	if token == "" {
 		return nil, "", "", usageError(errors.New("no admin token"), "set $"+server.EnvAdminToken+" or pass --token-file")
 	}
-	base := o.broker
-	if base == "" {
-		base = env.Getenv(envBrokerURL)
+	base, hc, err := serverHTTP(env, o.broker, o.caFile, o.insecure)
+	if err != nil {
+		return nil, "", "", err
 	}
-	if base == "" {
-		base = "https://" + server.DefaultListen
-	}
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.insecure}
-	if o.caFile != "" {
-		pem, err := os.ReadFile(o.caFile)
-		if err != nil {
-			return nil, "", "", usageError(fmt.Errorf("read the CA file: %w", err), "check --ca-file")
-		}
-		tlsCfg.RootCAs = x509.NewCertPool()
-		if !tlsCfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, "", "", usageError(fmt.Errorf("%s holds no PEM certificate", o.caFile), "check --ca-file")
-		}
-	}
-	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
-	return hc, token, strings.TrimRight(base, "/") + "/v1/identities/" + url.PathEscape(identity) + "/kill", nil
+	return hc, token, base + "/v1/identities/" + url.PathEscape(identity) + "/kill", nil
 }
 
 // callKill turns the switch on (or off with lift) in the broker and returns

@@ -64,28 +64,36 @@ func (f *apiFlags) client(env Env) (*apiClient, error) {
 	if token == "" {
 		return nil, usageError(errors.New("no operator token"), "export $"+envOperatorToken+" with your operator token (admin, owner, approver or auditor)")
 	}
-	base := f.broker
+	base, hc, err := serverHTTP(env, f.broker, f.caFile, f.insecure)
+	if err != nil {
+		return nil, err
+	}
+	return &apiClient{base: base, token: token, hc: hc}, nil
+}
+
+// serverHTTP resolves a running server's base URL (the --broker flag, else
+// $STEWARD_BROKER_URL, else the default listen address) and an HTTPS
+// client that trusts caFile's certificates, or none with insecure.
+func serverHTTP(env Env, broker, caFile string, insecure bool) (string, *http.Client, error) {
+	base := broker
 	if base == "" {
 		base = env.Getenv(envBrokerURL)
 	}
 	if base == "" {
 		base = "https://" + server.DefaultListen
 	}
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: f.insecure}
-	if f.caFile != "" {
-		pem, err := os.ReadFile(f.caFile)
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
 		if err != nil {
-			return nil, usageError(fmt.Errorf("read the CA file: %w", err), "check --ca-file")
+			return "", nil, usageError(fmt.Errorf("read the CA file: %w", err), "check --ca-file")
 		}
 		tlsCfg.RootCAs = x509.NewCertPool()
 		if !tlsCfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, usageError(fmt.Errorf("%s holds no PEM certificate", f.caFile), "check --ca-file")
+			return "", nil, usageError(fmt.Errorf("%s holds no PEM certificate", caFile), "check --ca-file")
 		}
 	}
-	return &apiClient{
-		base: strings.TrimRight(base, "/"), token: token,
-		hc: &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: tlsCfg}},
-	}, nil
+	return strings.TrimRight(base, "/"), &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: tlsCfg}}, nil
 }
 
 // do sends a request and decodes a JSON answer into out. A refusal
