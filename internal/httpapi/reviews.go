@@ -194,9 +194,14 @@ func (a *API) campaign(w http.ResponseWriter, r *http.Request, op *Operator) {
 		v.Created = &created
 		out = append(out, v)
 	}
+	a.writeOpened(w, "review campaign", out, err)
+}
+
+// writeOpened answers a route that opens review items. Items opened
+// before an error stay open, so the answer lists them with the error.
+func (a *API) writeOpened(w http.ResponseWriter, what string, out []ReviewView, err error) {
 	if err != nil {
-		// Items opened before the error stay open; say which.
-		a.cfg.Logger.Error("review campaign", "opened", len(out), "error", err)
+		a.cfg.Logger.Error(what, "opened", len(out), "error", err)
 		writeJSON(w, statusOf(err), map[string]any{"error": err.Error(), "opened": out})
 		return
 	}
@@ -239,12 +244,7 @@ func (a *API) openExpansions(w http.ResponseWriter, r *http.Request, op *Operato
 		v.Created = &o.Created
 		out = append(out, v)
 	}
-	if err != nil {
-		a.cfg.Logger.Error("open expansion reviews", "opened", len(out), "error", err)
-		writeJSON(w, statusOf(err), map[string]any{"error": err.Error(), "opened": out})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"opened": out})
+	a.writeOpened(w, "open expansion reviews", out, err)
 }
 
 // ReviewStatusView is the answer of GET /v1/identities/{name}/review.

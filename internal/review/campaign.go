@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/steward-dev/steward/internal/audit"
@@ -107,13 +106,8 @@ func (s *Service) Campaign(ctx context.Context, actor audit.Actor, requestID str
 		return nil, err
 	}
 	now := s.cfg.Now().UTC()
-	names := make([]string, 0, len(s.identities))
-	for name := range s.identities {
-		names = append(names, name)
-	}
-	slices.Sort(names)
 	created := []store.ReviewItem{}
-	for _, name := range names {
+	for _, name := range s.names {
 		id := s.identities[name]
 		if id.Lifecycle == "retired" {
 			continue

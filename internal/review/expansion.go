@@ -73,13 +73,8 @@ func (s *Service) OpenExpansions(ctx context.Context, actor audit.Actor, request
 		return nil, err
 	}
 	now := s.cfg.Now().UTC()
-	names := make([]string, 0, len(s.identities))
-	for name := range s.identities {
-		names = append(names, name)
-	}
-	slices.Sort(names)
 	out := []Opened{}
-	for _, name := range names {
+	for _, name := range s.names {
 		id := s.identities[name]
 		if id.Lifecycle == "retired" {
 			continue

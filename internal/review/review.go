@@ -97,6 +97,9 @@ type Config struct {
 type Service struct {
 	cfg        Config
 	identities map[string]*snapshot.Identity
+	// names are the identities' names, sorted: campaigns and expansions
+	// visit them in this order.
+	names []string
 
 	mu       sync.Mutex
 	attested map[string]time.Time
@@ -118,8 +121,10 @@ func New(cfg Config) (*Service, error) {
 	for i := range cfg.Identities {
 		if _, dup := s.identities[cfg.Identities[i].Name]; !dup {
 			s.identities[cfg.Identities[i].Name] = &cfg.Identities[i]
+			s.names = append(s.names, cfg.Identities[i].Name)
 		}
 	}
+	slices.Sort(s.names)
 	return s, nil
 }
 
