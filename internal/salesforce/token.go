@@ -206,16 +206,21 @@ func (c *Client) renew(ctx context.Context, stale *Token) (*Token, error) {
 	}
 }
 
+// authenticate adds the client's credentials to an OAuth request: as an
+// HTTP Basic header it returns, or as form fields.
+func (c *Client) authenticate(form url.Values) http.Header {
+	if c.basicAuth {
+		return http.Header{"Authorization": {basicAuth(c.clientID, c.clientSecret)}}
+	}
+	form.Set("client_id", c.clientID)
+	form.Set("client_secret", c.clientSecret)
+	return nil
+}
+
 // exchange performs the client-credentials grant.
 func (c *Client) exchange(ctx context.Context) (*Token, error) {
 	form := url.Values{"grant_type": {"client_credentials"}}
-	var hdr http.Header
-	if c.basicAuth {
-		hdr = http.Header{"Authorization": {basicAuth(c.clientID, c.clientSecret)}}
-	} else {
-		form.Set("client_id", c.clientID)
-		form.Set("client_secret", c.clientSecret)
-	}
+	hdr := c.authenticate(form)
 	resp, err := c.do(ctx, &call{
 		method: http.MethodPost, path: tokenPath, kind: oauthCall,
 		contentType: "application/x-www-form-urlencoded", header: hdr,
@@ -314,13 +319,7 @@ func (i *Introspection) Expires() time.Time {
 // allowed to introspect all.
 func (c *Client) Introspect(ctx context.Context, token string) (*Introspection, error) {
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
-	var hdr http.Header
-	if c.basicAuth {
-		hdr = http.Header{"Authorization": {basicAuth(c.clientID, c.clientSecret)}}
-	} else {
-		form.Set("client_id", c.clientID)
-		form.Set("client_secret", c.clientSecret)
-	}
+	hdr := c.authenticate(form)
 	resp, err := c.do(ctx, &call{
 		method: http.MethodPost, path: introspectPath, kind: oauthCall,
 		contentType: "application/x-www-form-urlencoded", header: hdr,
