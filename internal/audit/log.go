@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/steward-dev/steward/internal/store"
@@ -44,11 +45,12 @@ type Config struct {
 	// MaxDelay bounds how long the writer holds a group commit open for
 	// more concurrent appends (default DefaultMaxDelay; negative: never).
 	// It holds one only under concurrent load, when the previous commit
-	// carried more than one record, and for no longer than that commit
-	// took: a lone append is committed at once, and a store that commits
-	// quickly is barely waited for. Each commit costs a sync to disk and
-	// a transaction whatever its size, so fewer, larger commits cost less
-	// CPU per record; no append returns before its record is durable.
+	// carried more than one record, and for no longer than that commit's
+	// transaction took (with a DeferredAppender, without its flush): a
+	// lone append is committed at once, and a store that commits quickly
+	// is barely waited for. Each commit costs a transaction and a sync to
+	// disk whatever its size, so fewer, larger commits cost less CPU per
+	// record; no append returns before its record is durable.
 	MaxDelay time.Duration
 	// Sinks receive each durable record as one JSON line, for a SIEM.
 	Sinks []io.Writer
@@ -64,6 +66,9 @@ type Log struct {
 	quit chan struct{}
 	done chan struct{}
 	once sync.Once
+	// broken is set by a failed flush of a DeferredAppender; no record is
+	// committed after it.
+	broken atomic.Pointer[error]
 }
 
 type request struct {
@@ -136,6 +141,15 @@ func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
 	}
 }
 
+// Err is why the log takes no more records — a failed flush to disk — or
+// nil while it takes them. A server reports itself not ready with it.
+func (l *Log) Err() error {
+	if err := l.broken.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
 // Close stops the writer after the queued records are written.
 func (l *Log) Close() error {
 	l.once.Do(func() { close(l.quit) })
@@ -143,34 +157,68 @@ func (l *Log) Close() error {
 	return nil
 }
 
+// DeferredAppender is implemented by stores that can commit an append
+// before it is durable and make it durable with a separate flush, which
+// also covers every earlier append (store.OpenSQLite's store). With one,
+// the log commits the next batch while the previous one is being synced
+// to disk; no append returns before its record is durable either way.
+type DeferredAppender interface {
+	AppendAuditDeferred(ctx context.Context, seal store.Seal) (flush func() error, err error)
+}
+
+// committed is a batch committed by a DeferredAppender, waiting for its
+// flush.
+type committed struct {
+	batch []*request
+	flush func() error
+}
+
 // run is the single writer: it takes every queued request and commits
 // them in one transaction (group commit). Under concurrent load it first
 // gathers more requests for a while (see Config.MaxDelay).
+//
+// With a DeferredAppender the syncs to disk happen in flushLoop, which
+// the writer hands each committed batch to: it commits batch n+1 while
+// batch n is being flushed, and then waits for that flush to end before
+// handing over n+1, so it is never more than one batch ahead, and the
+// records arriving meanwhile make the next batch.
 func (l *Log) run() {
 	defer close(l.done)
-	batch := make([]*request, 0, defaultMaxBatch)
+	commit := l.commit
+	if d, ok := l.cfg.Store.(DeferredAppender); ok {
+		flushes := make(chan committed)
+		stopped := make(chan struct{})
+		go l.flushLoop(flushes, stopped)
+		defer func() {
+			close(flushes)
+			<-stopped
+		}()
+		commit = func(batch []*request) time.Duration { return l.commitDeferred(d, batch, flushes) }
+	}
 	hold := time.NewTimer(time.Hour)
 	hold.Stop()
 	var lastSize int
 	var lastTook time.Duration
 	for {
+		var batch []*request
 		select {
 		case r := <-l.reqs:
-			batch = append(batch[:0], r)
+			batch = append(make([]*request, 0, 16), r)
 		case <-l.quit:
 			for {
 				select {
 				case r := <-l.reqs:
-					l.commit([]*request{r})
+					batch = append(batch, r)
 				default:
+					if len(batch) > 0 {
+						commit(batch)
+					}
 					return
 				}
 			}
 		}
 		batch = l.gather(batch, hold, lastSize, lastTook)
-		begin := time.Now()
-		l.commit(batch)
-		lastSize, lastTook = len(batch), time.Since(begin)
+		lastSize, lastTook = len(batch), commit(batch)
 	}
 }
 
@@ -217,10 +265,62 @@ func holdFor(lastSize int, lastTook, maxDelay time.Duration) time.Duration {
 	return min(lastTook, maxDelay)
 }
 
-func (l *Log) commit(batch []*request) {
+// commit appends batch in one durable transaction, answers its requests
+// and returns how long the transaction took.
+func (l *Log) commit(batch []*request) time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.Timeout)
 	defer cancel()
-	err := l.cfg.Store.AppendAudit(ctx, func(head store.AuditHead) ([]store.AuditRecord, *store.Checkpoint, error) {
+	begin := time.Now()
+	err := l.cfg.Store.AppendAudit(ctx, l.seal(batch))
+	took := time.Since(begin)
+	l.finish(batch, err)
+	return took
+}
+
+// commitDeferred appends batch in one transaction and hands it to the
+// flush loop once that is free; a failed transaction is answered at once.
+// It returns how long the transaction took. After a failed flush nothing
+// more is committed: what was committed since the last good flush may not
+// be on disk, so records chained after it could not be trusted.
+func (l *Log) commitDeferred(d DeferredAppender, batch []*request, flushes chan<- committed) time.Duration {
+	if err := l.broken.Load(); err != nil {
+		l.finish(batch, *err)
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.Timeout)
+	defer cancel()
+	begin := time.Now()
+	flush, err := d.AppendAuditDeferred(ctx, l.seal(batch))
+	took := time.Since(begin)
+	if err != nil {
+		l.finish(batch, err)
+		return took
+	}
+	flushes <- committed{batch: batch, flush: flush}
+	return took
+}
+
+// flushLoop makes each committed batch durable and answers its requests,
+// in commit order. After a failed flush it answers every later batch with
+// that failure. It closes stopped when flushes is closed and drained.
+func (l *Log) flushLoop(flushes <-chan committed, stopped chan<- struct{}) {
+	defer close(stopped)
+	for c := range flushes {
+		var err error
+		if broken := l.broken.Load(); broken != nil {
+			err = *broken
+		} else if err = c.flush(); err != nil {
+			err = fmt.Errorf("%w (the log takes no more records until it is reopened)", err)
+			l.broken.Store(&err)
+		}
+		l.finish(c.batch, err)
+	}
+}
+
+// seal is the store.Seal that chains batch after the locked head and
+// signs a checkpoint when one is due.
+func (l *Log) seal(batch []*request) store.Seal {
+	return func(head store.AuditHead) ([]store.AuditRecord, *store.Checkpoint, error) {
 		recs := make([]store.AuditRecord, len(batch))
 		prev := head.Hash
 		for i, r := range batch {
@@ -237,7 +337,12 @@ func (l *Log) commit(batch []*request) {
 			return recs, signCheckpoint(l.cfg.Signer, last.Seq, last.Hash, now), nil
 		}
 		return recs, nil, nil
-	})
+	}
+}
+
+// finish answers batch's requests with err, after writing the records to
+// the sinks when they are durable.
+func (l *Log) finish(batch []*request, err error) {
 	if err == nil {
 		err = l.sink(batch)
 	}

@@ -198,7 +198,7 @@ func runDev(ctx context.Context, env Env, addr, dataDir string) error {
 		}
 	}
 	srv, err := server.New(ctx, cfg, server.Deps{Secrets: ss, Audit: log, Kills: server.StoreKills{DB: db}, Log: env.Stderr, Getenv: env.Getenv,
-		Ready: func(ctx context.Context) error { return ping(ctx, db) }})
+		Ready: func(ctx context.Context) error { return ready(ctx, db, log) }})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/steward-dev/steward/internal/audit"
 	"github.com/steward-dev/steward/internal/broker"
 	"github.com/steward-dev/steward/internal/secrets"
 	"github.com/steward-dev/steward/internal/server"
@@ -58,7 +59,7 @@ stderr. SIGINT or SIGTERM shut the server down gracefully.`,
 				Kills:      server.StoreKills{DB: b.db},
 				Reviews:    b.db,
 				Elevations: b.db, Now: env.Now,
-				Ready:  func(ctx context.Context) error { return ping(ctx, b.db) },
+				Ready:  func(ctx context.Context) error { return ready(ctx, b.db, b.log) },
 				Log:    env.Stderr,
 				Getenv: env.Getenv,
 			}
@@ -83,8 +84,11 @@ stderr. SIGINT or SIGTERM shut the server down gracefully.`,
 	return cmd
 }
 
-// ping checks that the store answers.
-func ping(ctx context.Context, db store.Store) error {
+// ready checks that the audit log takes records and the store answers.
+func ready(ctx context.Context, db store.Store, log *audit.Log) error {
+	if err := log.Err(); err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
 	if _, err := db.Meta(ctx, "steward.readiness"); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("store: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -40,17 +41,16 @@ var sqliteDialect = &dialect{
 // in one or several processes queue instead of failing. Reads go through a
 // memory map and a 16 MiB page cache, which matters when verifying a long
 // audit chain.
+//
+// The store also offers AppendAuditDeferred, which commits audit records
+// on a connection of its own that leaves the sync to disk to a separate
+// flush (see there).
 func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
 	}
 	file := filepath.Join(dataDir, SQLiteFile)
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "mmap_size(268435456)", "cache_size(-16384)"} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
+	db, err := sql.Open("sqlite", sqliteDSN(file, "FULL", "cache_size(-16384)"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", file, err)
 	}
@@ -66,5 +66,130 @@ func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return &sqlStore{db: db, d: sqliteDialect}, nil
+	// The audit connection opens when the first deferred append needs it.
+	adb, err := sql.Open("sqlite", sqliteDSN(file, "NORMAL"))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", file, err)
+	}
+	return &sqliteStore{
+		sqlStore: &sqlStore{db: db, d: sqliteDialect},
+		audit:    &sqlStore{db: adb, d: sqliteDialect},
+		wal:      &walFile{path: file + "-wal"},
+	}, nil
+}
+
+// sqliteDSN is the connection string of file with the given synchronous
+// mode and extra pragmas.
+func sqliteDSN(file, synchronous string, pragmas ...string) string {
+	q := url.Values{}
+	for _, p := range append([]string{"journal_mode(WAL)", "synchronous(" + synchronous + ")", "busy_timeout(10000)", "foreign_keys(1)", "mmap_size(268435456)"}, pragmas...) {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	return "file:" + file + "?" + q.Encode()
+}
+
+// sqliteStore is the SQLite store: the shared SQL implementation, plus a
+// connection for deferred audit appends and the write-ahead log that makes
+// them durable.
+type sqliteStore struct {
+	*sqlStore
+	audit *sqlStore
+	wal   *walFile
+}
+
+// AppendAuditDeferred is AppendAudit on a connection that commits without
+// syncing the write-ahead log (synchronous=NORMAL): when it returns, the
+// records are committed, ordered in the chain and visible to every reader,
+// and they are durable once flush returns nil. A flush syncs the whole log,
+// so it also makes every earlier append durable: a writer that commits its
+// next batch while the previous one is being flushed needs to call only
+// the latest flush. After a failed flush nothing committed since the last
+// successful one can be trusted to be on disk.
+func (s *sqliteStore) AppendAuditDeferred(ctx context.Context, seal Seal) (flush func() error, err error) {
+	if err := s.audit.AppendAudit(ctx, seal); err != nil {
+		return nil, err
+	}
+	return s.wal.sync, nil
+}
+
+// Close closes both connections' pools.
+func (s *sqliteStore) Close() error {
+	return errors.Join(s.audit.Close(), s.wal.close(), s.sqlStore.Close())
+}
+
+// walFile is the database's write-ahead log, opened only to sync it. In
+// WAL mode a transaction is committed once its frames, ending with the
+// commit frame, are in the log, and durable once the log is synced: what
+// synchronous=FULL does at every commit, done here at a chosen time. The
+// log keeps its file while any connection is open; SQLite deletes it when
+// the last one closes, after checkpointing it into the database.
+type walFile struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+}
+
+// sync makes everything written to the log so far durable. The log must
+// exist: the append it follows was committed to it on a connection that
+// is still open, so a missing or replaced file is an error, not a reason
+// to believe the records are safe.
+func (w *walFile) sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f != nil && !w.same() {
+		w.f.Close()
+		w.f = nil
+	}
+	if w.f == nil {
+		f, err := os.Open(w.path)
+		if err != nil {
+			return fmt.Errorf("sync the write-ahead log: %w", err)
+		}
+		// The log may be new: its directory entry must be durable too.
+		if err := syncDir(filepath.Dir(w.path)); err != nil {
+			f.Close()
+			return err
+		}
+		w.f = f
+	}
+	if err := datasync(w.f); err != nil {
+		return fmt.Errorf("sync the write-ahead log %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// same reports whether the open file is still the one at the path.
+func (w *walFile) same() bool {
+	open, err := w.f.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Stat(w.path)
+	return err == nil && os.SameFile(open, now)
+}
+
+func (w *walFile) close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	return err
+}
+
+// syncDir makes dir's entries durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
 }
