@@ -1,9 +1,14 @@
 package main
 
 import (
+	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -67,5 +72,56 @@ func TestSoakBounds(t *testing.T) {
 	}
 	if s := slope(series(0).samples[:2], func(s memSample) float64 { return float64(s.at / time.Second) }); math.Abs(s-60) > 1e-9 {
 		t.Errorf("slope of seconds over minutes = %v, want 60", s)
+	}
+}
+
+// TestConnClient: the lean client sends the form, reads each response to
+// its end, keeps its connection unless the server closes it, and reports
+// a refused grant with its status.
+func TestConnClient(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/token" || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+			http.Error(w, "bad request line", http.StatusBadRequest)
+			return
+		}
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("audience") != "erp-0" {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		switch n.Add(1) {
+		case 2:
+			w.Header().Set("Connection", "close")
+		case 4:
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"error":"unauthorized_client","error_description":"denied by policy: killed"}`)
+			return
+		}
+		io.WriteString(w, `{"access_token":"00Dxx!token","token_type":"Bearer"}`)
+	}))
+	defer srv.Close()
+	var dials atomic.Int64
+	conf := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	c := newConnClient(srv.Listener.Addr().String(), conf, url.Values{"audience": {"erp-0"}}.Encode(), &dials)
+	for i, want := range []struct {
+		err   string
+		dials int64
+	}{
+		{"", 1}, // first grant dials
+		{"", 1}, // the server closes after this one
+		{"", 2}, // so the third dials again
+		{"status 403: denied by policy: killed", 2},
+		{"", 2},
+	} {
+		d, err := c.grant()
+		switch {
+		case want.err == "" && (err != nil || d <= 0):
+			t.Fatalf("grant %d = %s, %v; want a timed grant", i+1, d, err)
+		case want.err != "" && (err == nil || err.Error() != want.err):
+			t.Fatalf("grant %d error = %v, want %q", i+1, err, want.err)
+		}
+		if got := dials.Load(); got != want.dials {
+			t.Fatalf("after grant %d: %d dials, want %d", i+1, got, want.dials)
+		}
 	}
 }
