@@ -306,6 +306,7 @@ func run(o options) error {
 	load0 := loadAverage()
 	records0, commits0 := records(ctx, db), commits.n.Load()
 	waits.reset()
+	commits.reset()
 	cpu0 := cpuTime()
 	var failures, granted atomic.Int64
 	var firstErr atomic.Value
@@ -357,6 +358,7 @@ func run(o options) error {
 	fmt.Printf("TLS connections %d opened by the warm-up, %d during the load\n", dials0, dials.Load()-dials0)
 	fmt.Printf("audit records %d in %d commits (%.1f per commit); wait for a durable record p50 %s, p99 %s\n",
 		nrec, ncommit, float64(nrec)/float64(max(ncommit, 1)), waits.h.quantile(.50), waits.h.quantile(.99))
+	fmt.Printf("audit commits: %s\n", commits.summary())
 	fmt.Printf("upstream exchanges %d for %d requests (%d identities; ratio %.2g)\n", exchanges.Load(), total+int64(clients), identities, float64(exchanges.Load())/float64(total+int64(clients)))
 	var errs []error
 	if failures.Load() > 0 {
@@ -490,16 +492,50 @@ func (t *timedAuditor) reset() {
 	t.mu.Unlock()
 }
 
-// countingAppender counts the audit log's transactions, through the
-// deferred path when the store offers it, as the log would use it.
+// countingAppender counts and times the audit log's transactions and,
+// through the deferred path when the store offers it, as the log would use
+// it, their flushes to disk.
 type countingAppender struct {
 	store.Store
-	n atomic.Int64
+	n             atomic.Int64
+	mu            sync.Mutex
+	commit, flush histogram
+	flushed       bool // a flush was timed
 }
 
 func (c *countingAppender) AppendAudit(ctx context.Context, seal store.Seal) error {
 	c.n.Add(1)
-	return c.Store.AppendAudit(ctx, seal)
+	begin := time.Now()
+	err := c.Store.AppendAudit(ctx, seal)
+	c.time(&c.commit, begin)
+	return err
+}
+
+// time adds the time since begin to h.
+func (c *countingAppender) time(h *histogram, begin time.Time) {
+	d := time.Since(begin)
+	c.mu.Lock()
+	h.add(d)
+	c.flushed = c.flushed || h == &c.flush
+	c.mu.Unlock()
+}
+
+// reset empties the histograms.
+func (c *countingAppender) reset() {
+	c.mu.Lock()
+	c.commit, c.flush = histogram{}, histogram{}
+	c.mu.Unlock()
+}
+
+// summary is the transactions' and flushes' p50 and p99.
+func (c *countingAppender) summary() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := fmt.Sprintf("transaction p50 %s, p99 %s", c.commit.quantile(.50), c.commit.quantile(.99))
+	if c.flushed {
+		s += fmt.Sprintf("; flush p50 %s, p99 %s", c.flush.quantile(.50), c.flush.quantile(.99))
+	}
+	return s
 }
 
 // deferredCountingAppender is a countingAppender over a store that
@@ -511,7 +547,18 @@ type deferredCountingAppender struct {
 
 func (c deferredCountingAppender) AppendAuditDeferred(ctx context.Context, seal store.Seal) (func() error, error) {
 	c.n.Add(1)
-	return c.d.AppendAuditDeferred(ctx, seal)
+	begin := time.Now()
+	flush, err := c.d.AppendAuditDeferred(ctx, seal)
+	c.time(&c.commit, begin)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		begin := time.Now()
+		err := flush()
+		c.time(&c.flush, begin)
+		return err
+	}, nil
 }
 
 // records counts the audit records in the store.
