@@ -60,6 +60,7 @@ import (
 	"github.com/steward-dev/steward/internal/httpapi"
 	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
 	"github.com/steward-dev/steward/internal/secrets"
+	"github.com/steward-dev/steward/internal/server"
 	"github.com/steward-dev/steward/internal/snapshot"
 	"github.com/steward-dev/steward/internal/store"
 	"github.com/steward-dev/steward/internal/workload"
@@ -113,6 +114,8 @@ func main() {
 }
 
 func run(o options) error {
+	// As steward serve runs.
+	gc := server.TuneGC(os.Getenv)
 	clients, identities := o.clients, o.identities
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "brokerload")
@@ -350,8 +353,8 @@ func run(o options) error {
 	}
 	nrec, ncommit := records(ctx, db)-records0, commits.n.Load()-commits0
 	total := n + failures.Load()
-	fmt.Printf("clients %d, identities %d, duration %s, load average %s at the start, %s at the end\n",
-		clients, identities, wall.Round(time.Millisecond), load0, loadAverage())
+	fmt.Printf("clients %d, identities %d, GC target %d%%, duration %s, load average %s at the start, %s at the end\n",
+		clients, identities, gc, wall.Round(time.Millisecond), load0, loadAverage())
 	fmt.Printf("grants %d (%.0f/s), failures %d\n", n, float64(n)/wall.Seconds(), failures.Load())
 	fmt.Printf("latency p50 %s, p90 %s, p99 %s, max %s\n", all.quantile(.50), all.quantile(.90), all.quantile(.99), all.max.Round(time.Microsecond))
 	fmt.Printf("CPU %.2f s user+sys (%.0f µs per grant, client included)\n", cpu.Seconds(), float64(cpu.Microseconds())/float64(n))

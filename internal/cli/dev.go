@@ -97,6 +97,7 @@ func runDev(ctx context.Context, env Env, addr, dataDir string) error {
 	if host, _, err := net.SplitHostPort(addr); err != nil || !net.ParseIP(host).IsLoopback() {
 		return usageError(fmt.Errorf("--addr %s is not a loopback address", addr), "use 127.0.0.1:PORT: dev mode is for this machine only")
 	}
+	server.TuneGC(env.Getenv)
 	if dataDir == "" {
 		tmp, err := os.MkdirTemp("", "steward-dev")
 		if err != nil {

@@ -47,6 +47,7 @@ stderr. SIGINT or SIGTERM shut the server down gracefully.`,
 			if err != nil {
 				return usageError(err, "fix the configuration; see docs/configuration.md")
 			}
+			server.TuneGC(env.Getenv)
 			ctx := cmd.Context()
 			b, err := sf.openBackend(ctx, env)
 			if err != nil {
