@@ -14,33 +14,31 @@ import (
 // and go.yaml.in/yaml/v3 builds a node tree for such a document in about half
 // the time and memory goccy/go-yaml's lexer and parser take. fastDocument
 // decodes a document with it when the document is a valid manifest inside
-// that subset: ASCII without tabs, carriage returns or "!"; no anchors,
-// aliases, tags, block scalars, nulls or repeated keys; and only scalars that
-// both libraries read the same way (quoted strings, plain strings starting
-// with a letter, plain decimal integers, true and false, dates). Anything
+// that subset: ASCII without tabs, carriage returns, "!" or spaces at the
+// end of a line; no anchors, aliases, tags, block scalars, nulls or repeated
+// keys; and only scalars that both libraries read the same way (quoted
+// strings, plain strings starting with a letter, plain decimal integers,
+// true and false, dates). Anything
 // else, and every document with a problem, goes through the goccy path
 // (parseChunk), which alone reports errors, so messages and positions do
-// not depend on which path read a document. FuzzFastDocument checks that the
+// not depend on which path read a document. The node tree comes from the
+// plain reader (plain.go) when the document is written in its smaller part of
+// YAML, else from go.yaml.in/yaml/v3. FuzzFastDocument checks that the
 // fast path never accepts a document the goccy path rejects and decodes what
 // it accepts to the same manifest.
 
 // fastDocument returns the manifest in ch, or false when the goccy path must
-// read the chunk.
-func fastDocument(file string, ch chunk) (*loadedDoc, bool) {
+// read the chunk. r reads the chunk when it can; it may have read earlier
+// chunks.
+func fastDocument(file string, ch chunk, r *plainReader) (*loadedDoc, bool) {
 	if !bytes.Contains(ch.data, []byte(APIVersion)) || !fastBytes(ch.data) {
 		return nil, false // not a manifest (a CI workflow, say), or outside the subset
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(ch.data))
-	var doc, next yaml.Node
-	if dec.Decode(&doc) != nil || dec.Decode(&next) != io.EOF {
-		return nil, false // a syntax error, no document or more than one
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, false
-	}
-	body := doc.Content[0]
-	if body.Kind != yaml.MappingNode {
-		return nil, false
+	body, ok := r.body(ch.data)
+	if !ok {
+		if body, ok = yamlBody(ch.data); !ok {
+			return nil, false
+		}
 	}
 	var apiVersion, kind string
 	for i := 0; i+1 < len(body.Content); i += 2 {
@@ -68,11 +66,26 @@ func fastDocument(file string, ch chunk) (*loadedDoc, bool) {
 	return d, true
 }
 
+// yamlBody returns the root mapping of the one document in data, as
+// go.yaml.in/yaml/v3 parses it, or false when data holds anything else.
+func yamlBody(data []byte) (*yaml.Node, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc, next yaml.Node
+	if dec.Decode(&doc) != nil || dec.Decode(&next) != io.EOF {
+		return nil, false // a syntax error, no document or more than one
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, false
+	}
+	return doc.Content[0], true
+}
+
 // fastBytes reports whether data holds only printable ASCII, spaces and line
-// feeds, and no "!", which starts a tag.
+// feeds, no "!", which starts a tag, and no space at the end of a line
+// (goccy/go-yaml places some scalars followed by one a column further).
 func fastBytes(data []byte) bool {
-	for _, b := range data {
-		if (b < 0x20 && b != '\n') || b >= 0x7f || b == '!' {
+	for i, b := range data {
+		if (b < 0x20 && b != '\n') || b >= 0x7f || b == '!' || (b == '\n' && i > 0 && data[i-1] == ' ') {
 			return false
 		}
 	}
@@ -241,8 +254,8 @@ func fastKey(n *yaml.Node) (string, bool) {
 }
 
 // fastString returns the value of a quoted string, or of a plain one that
-// starts with a letter and that goccy/go-yaml does not read as null or a
-// boolean.
+// starts with a letter, does not end in ':' (the two libraries split "a::"
+// differently) and that goccy/go-yaml does not read as null or a boolean.
 func fastString(n *yaml.Node) (string, bool) {
 	if n.Kind != yaml.ScalarNode {
 		return "", false
@@ -252,7 +265,7 @@ func fastString(n *yaml.Node) (string, bool) {
 		return n.Value, true
 	case 0:
 		s := n.Value
-		if n.Tag != "!!str" || s == "" || !isLetter(s[0]) {
+		if n.Tag != "!!str" || s == "" || !isLetter(s[0]) || s[len(s)-1] == ':' {
 			return "", false
 		}
 		switch s {

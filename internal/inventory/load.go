@@ -142,8 +142,9 @@ func (l *loader) parseSource(job *fileJob, file string, data []byte, strict bool
 	if at, ok := invalidUTF8(data); !ok {
 		fr.errs = append(fr.errs, &Error{File: file, Line: at.line, Column: at.col, Msg: "invalid UTF-8"})
 	} else {
+		var r plainReader
 		for _, ch := range splitDocuments(data) {
-			docs = append(docs, l.loadChunk(file, ch, &fr)...)
+			docs = append(docs, l.loadChunk(file, ch, &r, &fr)...)
 		}
 	}
 	stewardFile := fr.manifests > 0 || bytes.Contains(data, []byte(APIGroup))
@@ -236,9 +237,9 @@ func isDocumentStart(line []byte) bool {
 }
 
 // loadChunk loads the manifests one document holds: through the fast path
-// when it can (see fastload.go), else through parseChunk.
-func (l *loader) loadChunk(file string, ch chunk, fr *fileResult) []*loadedDoc {
-	if d, ok := fastDocument(file, ch); ok {
+// when it can (see fastload.go), reading with r, else through parseChunk.
+func (l *loader) loadChunk(file string, ch chunk, r *plainReader, fr *fileResult) []*loadedDoc {
+	if d, ok := fastDocument(file, ch, r); ok {
 		fr.manifests++
 		return []*loadedDoc{d}
 	}
