@@ -89,6 +89,11 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 	ctx := cmd.Context()
 	progress := newStatus(env)
 	defer progress.done()
+	// The policy compiles while the inputs are read.
+	var compiled *compiling
+	if !o.dumpSnapshot {
+		compiled = compile(ctx, o.policies)
+	}
 	in, err := loadSnapshot(ctx, env, progress, args, sourceOptions{
 		command: "check", inventory: o.inventory, keepGoing: o.keepGoing, verbose: o.verbose,
 		store: o.store, checkpoints: o.checkpoints, now: now,
@@ -104,7 +109,7 @@ func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error 
 	}
 
 	res, err := evaluate(ctx, env, progress, snap, evalOptions{
-		policies: o.policies, format: o.format, inputErrs: inputErrs, warnings: in.warnings,
+		policies: o.policies, compiled: compiled, format: o.format, inputErrs: inputErrs, warnings: in.warnings,
 	})
 	if err != nil {
 		return err
@@ -146,13 +151,21 @@ func loadSnapshot(ctx context.Context, env Env, progress *status, paths []string
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	progress.step("reading Salesforce metadata")
+	progress.step("reading Salesforce metadata and manifests")
+	// The manifests are read while the metadata is: the two loads share
+	// nothing, and each leaves a core idle part of the time.
+	var inv *inventory.Inventory
+	var invErr error
+	invDone := make(chan struct{})
+	go func() {
+		defer close(invDone)
+		inv, invErr = inventory.Load(append(append([]string{}, paths...), o.inventory...), inventory.Options{RequireManifestsIn: o.inventory})
+	}()
 	md, mdErr := metadata.Load(ctx, paths, metadata.Options{})
+	<-invDone
 	if md == nil { // cancelled
 		return nil, mdErr
 	}
-	progress.step(fmt.Sprintf("read %d metadata files; loading manifests", md.Files))
-	inv, invErr := inventory.Load(append(append([]string{}, paths...), o.inventory...), inventory.Options{RequireManifestsIn: o.inventory})
 	inputErrs := append(problems(mdErr), problems(invErr)...)
 	if len(inputErrs) > 0 && !o.keepGoing {
 		progress.done()
@@ -192,12 +205,19 @@ type evalOptions struct {
 	format    string
 	inputErrs []report.Problem
 	warnings  []report.Problem
+	// compiled is the engine for policies, if its compilation has been
+	// started already.
+	compiled *compiling
 }
 
 // evaluate runs the built-in pack and the user's policies on a snapshot and
 // writes the report.
 func evaluate(ctx context.Context, env Env, progress *status, snap *snapshot.Snapshot, o evalOptions) (*policy.Result, error) {
-	_, res, err := runPolicy(ctx, progress, snap, o.policies)
+	c := o.compiled
+	if c == nil {
+		c = compile(ctx, o.policies)
+	}
+	_, res, err := runCompiled(ctx, progress, snap, c)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +239,31 @@ func evaluate(ctx context.Context, env Env, progress *status, snap *snapshot.Sna
 // directories on a snapshot. It returns the engine too, whose Rules include
 // those that did not run for want of data.
 func runPolicy(ctx context.Context, progress *status, snap *snapshot.Snapshot, policies []string) (*policy.Engine, *policy.Result, error) {
-	engine, err := policy.New(ctx, policy.Options{Dirs: policies})
+	return runCompiled(ctx, progress, snap, compile(ctx, policies))
+}
+
+// compiling is a policy engine being built in the background.
+type compiling struct {
+	done   chan struct{}
+	engine *policy.Engine
+	err    error
+}
+
+// compile starts building the engine for the built-in pack and the rules in
+// the policy directories.
+func compile(ctx context.Context, policies []string) *compiling {
+	c := &compiling{done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		c.engine, c.err = policy.New(ctx, policy.Options{Dirs: policies})
+	}()
+	return c
+}
+
+// runCompiled is runPolicy with the engine c builds.
+func runCompiled(ctx context.Context, progress *status, snap *snapshot.Snapshot, c *compiling) (*policy.Engine, *policy.Result, error) {
+	<-c.done
+	engine, err := c.engine, c.err
 	if err != nil {
 		return nil, nil, usageError(err, "run 'steward policy test DIR' to check your rules")
 	}

@@ -127,10 +127,7 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot) (*Result
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	var all []Finding
-	for _, f := range found {
-		all = append(all, f...)
-	}
+	all := slices.Concat(found...)
 	res := &Result{Rules: slices.DeleteFunc(e.Rules(), func(r Rule) bool { return !r.runs(snap.Capabilities) })}
 	res.Findings, res.Suppressed = suppress(all, snap.Exceptions, snap.Now)
 	return res, nil
@@ -283,7 +280,7 @@ func suppress(findings []Finding, exceptions []snapshot.Exception, now time.Time
 		}
 		valid[x.Rule] = append(valid[x.Rule], x)
 	}
-	active, suppressed = []Finding{}, []Finding{}
+	active, suppressed = make([]Finding, 0, len(findings)), []Finding{}
 	for _, f := range findings {
 		if name := acceptedBy(f, valid[f.Rule]); name != "" {
 			f.SuppressedBy = name
