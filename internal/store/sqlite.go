@@ -43,7 +43,7 @@ var sqliteDialect = &dialect{
 // audit chain.
 //
 // The store also offers AppendAuditDeferred, which commits audit records
-// on a connection of its own that leaves the sync to disk to a separate
+// on connections of their own that leave the sync to disk to a separate
 // flush (see there).
 func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
@@ -66,7 +66,7 @@ func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	// The audit connection opens when the first deferred append needs it.
+	// The audit connections open when the first deferred append needs one.
 	adb, err := sql.Open("sqlite", sqliteDSN(file, "NORMAL"))
 	if err != nil {
 		db.Close()
@@ -90,16 +90,16 @@ func sqliteDSN(file, synchronous string, pragmas ...string) string {
 	return "file:" + file + "?" + q.Encode()
 }
 
-// sqliteStore is the SQLite store: the shared SQL implementation, plus a
-// connection for deferred audit appends and the write-ahead log that makes
-// them durable.
+// sqliteStore is the SQLite store: the shared SQL implementation, plus
+// connections for deferred audit appends and the write-ahead log that
+// makes them durable.
 type sqliteStore struct {
 	*sqlStore
 	audit *sqlStore
 	wal   *walFile
 }
 
-// AppendAuditDeferred is AppendAudit on a connection that commits without
+// AppendAuditDeferred is AppendAudit on connections that commit without
 // syncing the write-ahead log (synchronous=NORMAL): when it returns, the
 // records are committed, ordered in the chain and visible to every reader,
 // and they are durable once flush returns nil. A flush syncs the whole log,
