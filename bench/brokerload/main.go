@@ -159,7 +159,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	commits := &countingAppender{Store: db}
+	commits := &countingAppender{Appender: db}
 	var appender audit.Appender = commits
 	if d, ok := db.(audit.DeferredAppender); ok && !o.syncCommit {
 		appender = deferredCountingAppender{commits, d}
@@ -308,8 +308,9 @@ func run(o options) error {
 	}
 	load0 := loadAverage()
 	records0, commits0 := records(ctx, db), commits.n.Load()
-	waits.reset()
-	commits.reset()
+	waits.waits.reset()
+	commits.commit.reset()
+	commits.flush.reset()
 	cpu0 := cpuTime()
 	var failures, granted atomic.Int64
 	var firstErr atomic.Value
@@ -359,8 +360,8 @@ func run(o options) error {
 	fmt.Printf("latency p50 %s, p90 %s, p99 %s, max %s\n", all.quantile(.50), all.quantile(.90), all.quantile(.99), all.max.Round(time.Microsecond))
 	fmt.Printf("CPU %.2f s user+sys (%.0f µs per grant, client included)\n", cpu.Seconds(), float64(cpu.Microseconds())/float64(n))
 	fmt.Printf("TLS connections %d opened by the warm-up, %d during the load\n", dials0, dials.Load()-dials0)
-	fmt.Printf("audit records %d in %d commits (%.1f per commit); wait for a durable record p50 %s, p99 %s\n",
-		nrec, ncommit, float64(nrec)/float64(max(ncommit, 1)), waits.h.quantile(.50), waits.h.quantile(.99))
+	fmt.Printf("audit records %d in %d commits (%.1f per commit); wait for a durable record %s\n",
+		nrec, ncommit, float64(nrec)/float64(max(ncommit, 1)), waits.waits.p50p99())
 	fmt.Printf("audit commits: %s\n", commits.summary())
 	fmt.Printf("upstream exchanges %d for %d requests (%d identities; ratio %.2g)\n", exchanges.Load(), total+int64(clients), identities, float64(exchanges.Load())/float64(total+int64(clients)))
 	var errs []error
@@ -472,71 +473,68 @@ func checkGrant(resp *http.Response) (read bool, err error) {
 	return true, nil
 }
 
-// timedAuditor times the API's waits for durable audit records.
-type timedAuditor struct {
-	httpapi.Auditor
+// timings are latencies measured by several goroutines.
+type timings struct {
 	mu sync.Mutex
 	h  histogram
 }
 
-func (t *timedAuditor) Append(ctx context.Context, ev audit.Event) (audit.Record, error) {
-	begin := time.Now()
-	rec, err := t.Auditor.Append(ctx, ev)
+// since adds the time since begin.
+func (t *timings) since(begin time.Time) {
 	d := time.Since(begin)
 	t.mu.Lock()
 	t.h.add(d)
 	t.mu.Unlock()
-	return rec, err
 }
 
-func (t *timedAuditor) reset() {
+func (t *timings) reset() {
 	t.mu.Lock()
 	t.h = histogram{}
 	t.mu.Unlock()
+}
+
+// p50p99 is "p50 X, p99 Y", or "" when nothing was timed.
+func (t *timings) p50p99() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.h.count == 0 {
+		return ""
+	}
+	return fmt.Sprintf("p50 %s, p99 %s", t.h.quantile(.50), t.h.quantile(.99))
+}
+
+// timedAuditor times the API's waits for durable audit records.
+type timedAuditor struct {
+	httpapi.Auditor
+	waits timings
+}
+
+func (t *timedAuditor) Append(ctx context.Context, ev audit.Event) (audit.Record, error) {
+	defer t.waits.since(time.Now())
+	return t.Auditor.Append(ctx, ev)
 }
 
 // countingAppender counts and times the audit log's transactions and,
 // through the deferred path when the store offers it, as the log would use
 // it, their flushes to disk.
 type countingAppender struct {
-	store.Store
+	audit.Appender
 	n             atomic.Int64
-	mu            sync.Mutex
-	commit, flush histogram
-	flushed       bool // a flush was timed
+	commit, flush timings
 }
 
 func (c *countingAppender) AppendAudit(ctx context.Context, seal store.Seal) error {
 	c.n.Add(1)
-	begin := time.Now()
-	err := c.Store.AppendAudit(ctx, seal)
-	c.time(&c.commit, begin)
-	return err
+	defer c.commit.since(time.Now())
+	return c.Appender.AppendAudit(ctx, seal)
 }
 
-// time adds the time since begin to h.
-func (c *countingAppender) time(h *histogram, begin time.Time) {
-	d := time.Since(begin)
-	c.mu.Lock()
-	h.add(d)
-	c.flushed = c.flushed || h == &c.flush
-	c.mu.Unlock()
-}
-
-// reset empties the histograms.
-func (c *countingAppender) reset() {
-	c.mu.Lock()
-	c.commit, c.flush = histogram{}, histogram{}
-	c.mu.Unlock()
-}
-
-// summary is the transactions' and flushes' p50 and p99.
+// summary is the transactions' and, when there were any, the flushes'
+// p50 and p99.
 func (c *countingAppender) summary() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := fmt.Sprintf("transaction p50 %s, p99 %s", c.commit.quantile(.50), c.commit.quantile(.99))
-	if c.flushed {
-		s += fmt.Sprintf("; flush p50 %s, p99 %s", c.flush.quantile(.50), c.flush.quantile(.99))
+	s := "transaction " + c.commit.p50p99()
+	if f := c.flush.p50p99(); f != "" {
+		s += "; flush " + f
 	}
 	return s
 }
@@ -552,15 +550,13 @@ func (c deferredCountingAppender) AppendAuditDeferred(ctx context.Context, seal 
 	c.n.Add(1)
 	begin := time.Now()
 	flush, err := c.d.AppendAuditDeferred(ctx, seal)
-	c.time(&c.commit, begin)
+	c.commit.since(begin)
 	if err != nil {
 		return nil, err
 	}
 	return func() error {
-		begin := time.Now()
-		err := flush()
-		c.time(&c.flush, begin)
-		return err
+		defer c.flush.since(time.Now())
+		return flush()
 	}, nil
 }
 
