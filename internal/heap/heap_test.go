@@ -1,0 +1,34 @@
+package heap
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSelectedMode(t *testing.T) {
+	for _, tc := range []struct{ setting, want string }{
+		{"always [madvise] never\n", "madvise"},
+		{"[always] madvise never", "always"},
+		{"always madvise [never]", "never"},
+		{"always defer defer+madvise [madvise] never", "madvise"},
+		{"always madvise never", ""},
+		{"[] madvise", ""},
+		{"", ""},
+	} {
+		if got := selectedMode(tc.setting); got != tc.want {
+			t.Errorf("selectedMode(%q) = %q, want %q", tc.setting, got, tc.want)
+		}
+	}
+}
+
+func FuzzSelectedMode(f *testing.F) {
+	f.Add("always [madvise] never")
+	f.Add("[always] madvise never")
+	f.Add("[")
+	f.Fuzz(func(t *testing.T, setting string) {
+		m := selectedMode(setting)
+		if m != "" && !strings.Contains(setting, "["+m+"]") {
+			t.Errorf("selectedMode(%q) = %q, which the setting does not select", setting, m)
+		}
+	})
+}
