@@ -76,6 +76,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 }
 
 func runCheck(cmd *cobra.Command, env Env, args []string, o checkOptions) error {
+	prepareHeap(env)
 	if err := checkFailOn(o.failOn); err != nil {
 		return err
 	}

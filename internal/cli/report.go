@@ -81,6 +81,7 @@ Exit codes: 0 the report was written (whatever it found, unless --fail-on is giv
 }
 
 func runReport(cmd *cobra.Command, env Env, args []string, o reportOptions) error {
+	prepareHeap(env)
 	valid := report.Frameworks()
 	if o.framework == "" {
 		return usageError(fmt.Errorf("--framework is required"), "use --framework "+strings.Join(valid, ", --framework "))
