@@ -22,6 +22,17 @@
 #   - Apps and users carry the names of the identities joined to them
 #     (app.identities, user.identities, user.apps): the snapshot computes the
 #     joins, and rules use them instead of joining again.
+#   - On the fast path, an expression costs about a microsecond and a
+#     function call several: OPA keeps a function's result for its
+#     arguments, and an identity, app or user is a new argument every time.
+#     Hot paths test fields directly, or call a function with a small value
+#     that repeats across the fleet (kind_label(app.kind)), whose result is
+#     then reused.
+#   - A condition that is a bare reference (`app.flows.clientCredentials`,
+#     `user.apps[1]`) makes OPA allocate a variable for each evaluation. On
+#     the fast path it is written as a comparison instead: `== true` for a
+#     boolean, `!= false` for any other value (which means the same as the
+#     bare reference: defined and not false).
 package steward.lib
 
 # Apps by API name: name → array of apps. Two apps of different kinds (or in
@@ -70,7 +81,7 @@ identities_by_secret := {ref: ids |
 # the metadata carry the join; app names no app in the metadata has are
 # grouped from the identities.
 multi_identity_apps := object.union(
-	{app.name: app.identities | some app in input.apps; app.identities[1]},
+	{app.name: app.identities | some app in input.apps; app.identities[1] != false},
 	{name: [id.name | some id in ids] |
 		some name in (named_apps - app_names)
 		ids := object.get(identities_by_app, name, [])
@@ -90,7 +101,14 @@ user_by_name := {lower(u.username): u | some u in input.users} if {
 # An identity's last review: the day of its latest attestation in
 # Steward's store when check or scan is given one (the store's record
 # wins), else the manifest's review.lastReviewed.
-last_reviewed(id) := object.get(input, ["reviewStore", "lastAttested", id.name], id.review.lastReviewed)
+last_reviewed(id) := object.get(last_attested, id.name, id.review.lastReviewed)
+
+# The days of the latest attestations in Steward's store by identity name;
+# empty without a store.
+last_attested := attested if {
+	attested := input.reviewStore.lastAttested
+	is_object(attested)
+} else := {}
 
 # The names of the Team manifests.
 team_names := {t.name | some t in input.teams}
@@ -108,8 +126,8 @@ team_by_name := {t.name: t | some t in input.teams} if {
 # half-way (an External Client App that enables it in only one of its
 # files).
 cc_apps := array.concat(
-	[app | some app in input.apps; app.flows.clientCredentials],
-	[app | some app in input.apps; app.flows.clientCredentialsPartial],
+	[app | some app in input.apps; app.flows.clientCredentials == true],
+	[app | some app in input.apps; app.flows.clientCredentialsPartial == true],
 )
 
 # The names of the identities that name an app: the snapshot's join, or,
@@ -156,13 +174,20 @@ first_by_name(xs) := x if {
 }
 
 # A human label for an app's kind, for messages.
-app_label(app) := object.get({"ConnectedApp": "Connected app", "ExternalClientApp": "External Client App"}, app.kind, app.kind)
+app_label(app) := kind_label(app.kind)
+
+# The label of an app kind. Rules call it with app.kind rather than
+# app_label with the app: OPA keeps a function's result for its arguments,
+# so the few kinds are labelled once per query instead of once per app.
+kind_label(kind) := object.get({"ConnectedApp": "Connected app", "ExternalClientApp": "External Client App"}, kind, kind)
 
 # A resource object for an app setting: where the setting is written,
 # falling back to the app's own location.
-app_resource(app, key) := object.union(
+app_resource(app, key) := object.union({"kind": app.kind, "name": app.name, "file": "", "line": 0}, location) if {
+	location := app.locations[key]
+} else := object.union(
 	{"kind": app.kind, "name": app.name, "file": "", "line": 0},
-	object.get(app, ["locations", key], object.get(app, "location", {})),
+	object.get(app, "location", {}),
 )
 
 # A resource object for an app known by name only: the first app of that

@@ -91,6 +91,17 @@ test_resources_fall_back_to_the_record_location if {
 	lib.app_resource({"kind": "ExternalClientApp", "name": "B"}, "flows") == {"kind": "ExternalClientApp", "name": "B", "file": "", "line": 0}
 	lib.identity_resource({"name": "i", "location": {"file": "i.yaml"}}) == {"kind": "Identity", "name": "i", "file": "i.yaml", "line": 0}
 	lib.app_label(app) == "Connected app"
+	lib.kind_label("ExternalClientApp") == "External Client App"
+	lib.kind_label("SomethingNew") == "SomethingNew"
+	lib.app_resource({"kind": "ConnectedApp", "name": "A", "locations": null}, "flows") == {"kind": "ConnectedApp", "name": "A", "file": "", "line": 0}
+}
+
+test_last_reviewed_prefers_the_store if {
+	id := {"name": "a", "review": {"lastReviewed": "2026-01-01"}}
+	lib.last_reviewed(id) == "2026-01-01"
+	lib.last_reviewed(id) == "2026-01-01" with input as {"reviewStore": {"lastAttested": null}}
+	lib.last_reviewed(id) == "2026-01-01" with input as {"reviewStore": {"lastAttested": {"b": "2026-09-01"}}}
+	lib.last_reviewed(id) == "2026-09-01" with input as {"reviewStore": {"lastAttested": {"a": "2026-09-01"}}}
 }
 
 test_count_text if {

@@ -64,9 +64,9 @@ finding contains f if {
 }
 
 # Fast path: a user with one app and one identity shares nothing.
-maybe_shared(user) if user.apps[1]
+maybe_shared(user) if user.apps[1] != false
 
-maybe_shared(user) if user.identities[1]
+maybe_shared(user) if user.identities[1] != false
 
 used_by_apps(apps) := sprintf("used by %d apps (%s)", [count(apps), lib.short_list(apps)]) if {
 	count(apps) > 1

@@ -33,7 +33,7 @@ finding contains f if {
 	requests_denied(app)
 	bad := {s | some s in app.scopes; s in denied}
 	f := {
-		"message": sprintf("%s %s requests %s", [lib.app_label(app), app.name, lib.join_sorted(bad)]),
+		"message": sprintf("%s %s requests %s", [lib.kind_label(app.kind), app.name, lib.join_sorted(bad)]),
 		"severity": severity(bad),
 		"identity": lib.app_identity(app),
 		"resource": lib.app_resource(app, "scopes"),

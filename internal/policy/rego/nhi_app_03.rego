@@ -59,7 +59,7 @@ finding contains f if {
 	count(enabled) > 0
 	f := {
 		"message": sprintf("%s %s enables %s besides client credentials", [
-			lib.app_label(app), app.name,
+			lib.kind_label(app.kind), app.name,
 			lib.join_sorted({other_flows[flow] | some flow in enabled}),
 		]),
 		"severity": flows_severity(enabled),
@@ -72,7 +72,7 @@ finding contains f if {
 	some app in unusual
 	app.flows.clientCredentialsPartial
 	f := {
-		"message": sprintf("%s %s enables client credentials in only part of its configuration (global OAuth settings, OAuth policies, plugin policy): the flow will not work, and the files disagree", [lib.app_label(app), app.name]),
+		"message": sprintf("%s %s enables client credentials in only part of its configuration (global OAuth settings, OAuth policies, plugin policy): the flow will not work, and the files disagree", [lib.kind_label(app.kind), app.name]),
 		"severity": "low",
 		"identity": lib.app_identity(app),
 		"resource": lib.app_resource(app, "flows"),
@@ -84,7 +84,7 @@ finding contains f if {
 	app.runAs == ""
 	app.flows.clientCredentials
 	f := {
-		"message": sprintf("%s %s enables client credentials but names no run-as user in its metadata: the run-as is set only in the org, and Steward cannot verify it offline", [lib.app_label(app), app.name]),
+		"message": sprintf("%s %s enables client credentials but names no run-as user in its metadata: the run-as is set only in the org, and Steward cannot verify it offline", [lib.kind_label(app.kind), app.name]),
 		"severity": "low",
 		"identity": lib.app_identity(app),
 		"resource": lib.app_resource(app, "runAs"),

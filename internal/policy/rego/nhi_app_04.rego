@@ -29,9 +29,9 @@ admin_profiles := {"system administrator", "admin"}
 
 finding contains f if {
 	some app in lib.cc_apps
-	not app.adminApproved
+	not app.adminApproved == true
 	f := {
-		"message": sprintf("%s %s is not admin-approved: all users may self-authorize", [lib.app_label(app), app.name]),
+		"message": sprintf("%s %s is not admin-approved: all users may self-authorize", [lib.kind_label(app.kind), app.name]),
 		"identity": lib.app_identity(app),
 		"resource": lib.app_resource(app, "adminApproved"),
 	}
@@ -43,7 +43,7 @@ finding contains f if {
 	lower(granted) in admin_profiles
 	admins := {p | some p in app.preAuthorized; lower(p) in admin_profiles}
 	f := {
-		"message": sprintf("%s %s pre-authorises the System Administrator profile (%s): every administrator can use it", [lib.app_label(app), app.name, lib.join_sorted(admins)]),
+		"message": sprintf("%s %s pre-authorises the System Administrator profile (%s): every administrator can use it", [lib.kind_label(app.kind), app.name, lib.join_sorted(admins)]),
 		"severity": "high",
 		"identity": lib.app_identity(app),
 		"resource": lib.app_resource(app, "adminApproved"),

@@ -34,7 +34,7 @@ finding contains f if {
 	relax != ""
 	relax != "ENFORCE"
 	f := {
-		"message": sprintf("%s %s relaxes IP restrictions (ipRelaxation %s): %s", [lib.app_label(app), app.name, relax, effect(relax)]),
+		"message": sprintf("%s %s relaxes IP restrictions (ipRelaxation %s): %s", [lib.kind_label(app.kind), app.name, relax, effect(relax)]),
 		"severity": severity(relax),
 		"identity": lib.app_identity(app),
 		"resource": lib.app_resource(app, "ipRelaxation"),

@@ -33,7 +33,7 @@ finding contains f if {
 	some app in lib.cc_apps
 	app.refreshTokenPolicy == "infinite"
 	f := {
-		"message": sprintf("%s %s keeps refresh tokens valid until revoked (refreshTokenPolicy infinite, Salesforce's default)", [lib.app_label(app), app.name]),
+		"message": sprintf("%s %s keeps refresh tokens valid until revoked (refreshTokenPolicy infinite, Salesforce's default)", [lib.kind_label(app.kind), app.name]),
 		"identity": lib.app_identity(app),
 		"resource": lib.app_resource(app, "refreshTokenPolicy"),
 	}
@@ -50,9 +50,9 @@ finding contains f if {
 	}
 }
 
-session_message(app) := sprintf("%s %s sets no session timeout: its access tokens live as long as the org's default session", [lib.app_label(app), app.name]) if {
+session_message(app) := sprintf("%s %s sets no session timeout: its access tokens live as long as the org's default session", [lib.kind_label(app.kind), app.name]) if {
 	app.sessionTimeoutMinutes == 0
-} else := sprintf("%s %s lets access tokens live %d minutes (at most %d)", [lib.app_label(app), app.name, app.sessionTimeoutMinutes, max_session_minutes])
+} else := sprintf("%s %s lets access tokens live %d minutes (at most %d)", [lib.kind_label(app.kind), app.name, app.sessionTimeoutMinutes, max_session_minutes])
 
 session_severity(minutes) := "low" if {
 	minutes == 0

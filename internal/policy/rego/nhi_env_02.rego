@@ -23,7 +23,7 @@ import data.steward.lib
 
 finding contains f if {
 	some user in input.users
-	user.identities[1]
+	user.identities[1] != false
 	ids := lib.identities_named(user.identities)
 	envs := {id.environment | some id in ids; id.environment != ""}
 	count(envs) > 1

@@ -31,7 +31,7 @@ finding contains f if {
 	some app in lib.cc_apps
 	not app.name in lib.named_apps
 	f := {
-		"message": sprintf("%s %s has the client-credentials flow enabled, but no Identity names it", [lib.app_label(app), app.name]),
+		"message": sprintf("%s %s has the client-credentials flow enabled, but no Identity names it", [lib.kind_label(app.kind), app.name]),
 		"identity": null,
 		"resource": lib.app_resource(app, "flows"),
 	}

@@ -87,10 +87,11 @@ rows_by_team := {t: rs |
 
 teams_by_name := {t.name: t | some t in input.teams}
 
-# Teams that own an identity still in service.
+# Teams that own an identity still in service (not lib.retired(id), written
+# out: this runs for every identity).
 owning_teams := {id.owner |
 	some id in input.identities
-	not lib.retired(id)
+	not id.lifecycle == "retired"
 	id.owner != ""
 }
 

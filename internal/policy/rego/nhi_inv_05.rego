@@ -63,14 +63,14 @@ last_use(live) := substring(
 	0, 10,
 )
 
-dormancy(app, live) := {sprintf("%s %s has not been used for %d days (last client-credentials login or token use on %s); dormant after %d", [lib.app_label(app), app.name, lib.days_since(last), last, dormant_days])} if {
+dormancy(app, live) := {sprintf("%s %s has not been used for %d days (last client-credentials login or token use on %s); dormant after %d", [lib.kind_label(app.kind), app.name, lib.days_since(last), last, dormant_days])} if {
 	last := last_use(live)
 	last != ""
-} else := {sprintf("%s %s was created on %s, %d days ago, and has never been used", [lib.app_label(app), app.name, created, lib.days_since(created)])} if {
+} else := {sprintf("%s %s was created on %s, %d days ago, and has never been used", [lib.kind_label(app.kind), app.name, created, lib.days_since(created)])} if {
 	created := substring(object.get(live, "created", ""), 0, 10)
 	created != ""
 	created < unused_before
-} else := {sprintf("%s %s has no client-credentials login, token use or API request in the login history read", [lib.app_label(app), app.name])} if {
+} else := {sprintf("%s %s has no client-credentials login, token use or API request in the login history read", [lib.kind_label(app.kind), app.name])} if {
 	object.get(live, "created", "") == ""
 }
 

@@ -45,7 +45,7 @@ finding contains f if {
 	}
 }
 
-app_leftovers(id) := [sprintf("%s %s %s", [lib.app_label(app), app.name, concat(", ", left)]) |
+app_leftovers(id) := [sprintf("%s %s %s", [lib.kind_label(app.kind), app.name, concat(", ", left)]) |
 	some app in object.get(lib.apps_by_name, id.salesforce.app, [])
 	app.live.inOrg
 	not in_active_use(lib.app_identity_names(app))

@@ -56,7 +56,7 @@ finding contains f if {
 # Only User.
 dedicated(user) if {
 	user.license == integration_license
-	user.effective.user.ApiUserOnly
+	user.effective.user.ApiUserOnly != false
 }
 
 problems_of(user) := {p |

@@ -74,12 +74,12 @@ wide(user) if {
 
 wide(user) if {
 	some _, access in user.effective.objects
-	access.viewAll
+	access.viewAll == true
 }
 
-object_wide(a) if a.viewAll
+object_wide(a) if a.viewAll == true
 
-object_wide(a) if a.modifyAll
+object_wide(a) if a.modifyAll == true
 
 object_label(a) := "Modify All" if {
 	a.modifyAll

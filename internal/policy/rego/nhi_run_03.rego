@@ -49,12 +49,13 @@ member(x, xs) if {
 
 # Fast path for the app checks: each app with each identity that names it,
 # unless the app's run-as user and scopes are exactly those the identity
-# declares. The pairs left are looked at in detail.
+# declares. The pairs left are looked at in detail, so letting one through
+# needlessly changes nothing; `not ... = ...` costs OPA less than `!=`.
 app_identities := [[app, id] |
 	some app in input.apps
 	some name in app.identities
 	id := lib.identity_by_name[name]
-	[app.runAs, app.scopes] != [id.salesforce.runAs, id.access.scopes]
+	not [app.runAs, app.scopes] = [id.salesforce.runAs, id.access.scopes]
 ]
 
 finding contains f if {
@@ -90,7 +91,7 @@ finding contains f if {
 	extra := {s | some s in app.scopes; not lower(s) in declared}
 	count(extra) > 0
 	f := {
-		"message": sprintf("%s %s grants scopes %s beyond the access.scopes of identity %s (%s)", [lib.app_label(app), app.name, lib.join_sorted(extra), id.name, lib.join_sorted(id.access.scopes)]),
+		"message": sprintf("%s %s grants scopes %s beyond the access.scopes of identity %s (%s)", [lib.kind_label(app.kind), app.name, lib.join_sorted(extra), id.name, lib.join_sorted(id.access.scopes)]),
 		"identity": id.name,
 		"resource": lib.app_resource(app, "scopes"),
 	}
@@ -103,7 +104,7 @@ finding contains f if {
 	id.salesforce.runAs != ""
 	lower(app.runAs) != lower(id.salesforce.runAs)
 	f := {
-		"message": sprintf("%s %s runs as %s, but identity %s declares run-as user %s", [lib.app_label(app), app.name, app.runAs, id.name, id.salesforce.runAs]),
+		"message": sprintf("%s %s runs as %s, but identity %s declares run-as user %s", [lib.kind_label(app.kind), app.name, app.runAs, id.name, id.salesforce.runAs]),
 		"identity": id.name,
 		"resource": lib.app_resource(app, "runAs"),
 	}
@@ -117,7 +118,7 @@ undeclared_access(user, id) := f if {
 	allowed := declared_by_object(declared)
 	excess := [sprintf("%s (%s)", [o, concat(", ", extra)]) |
 		some o, a in user.effective.objects
-		extra := [act | some act in actions; a[act] == true; not act in object.get(allowed, lower(o), set())]
+		extra := actions_beyond(a, object.get(allowed, lower(o), set()))
 		count(extra) > 0
 	]
 	count(excess) > 0
@@ -127,6 +128,10 @@ undeclared_access(user, id) := f if {
 		"resource": lib.user_resource(user),
 	}
 }
+
+# The actions an object access holds beyond the allowed ones, in the order
+# of actions. Users granted alike share one evaluation.
+actions_beyond(access, allowed) := [act | some act in actions; access[act] == true; not act in allowed]
 
 # The declared actions by object, both in lower case.
 declared_by_object(declared) := {lower(obj): {lower(a) |

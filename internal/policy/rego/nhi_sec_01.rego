@@ -63,13 +63,13 @@ finding contains f if {
 }
 
 app_finding(app) := {
-	"message": sprintf("%s %s has its consumer secret committed in a metadata file", [lib.app_label(app), app.name]),
+	"message": sprintf("%s %s has its consumer secret committed in a metadata file", [lib.kind_label(app.kind), app.name]),
 	"identity": lib.app_identity(app),
 	"resource": lib.app_resource(app, "consumerSecret"),
 } if {
 	app.consumerSecretInRepo
 } else := {
-	"message": sprintf("%s %s has its global OAuth settings file (consumer key and flow switches) committed; Salesforce says it must not be in source control", [lib.app_label(app), app.name]),
+	"message": sprintf("%s %s has its global OAuth settings file (consumer key and flow switches) committed; Salesforce says it must not be in source control", [lib.kind_label(app.kind), app.name]),
 	"severity": "high",
 	"identity": lib.app_identity(app),
 	"resource": lib.app_resource(app, "globalOAuth"),
