@@ -104,6 +104,10 @@ type regoFinding struct {
 // skipped when the snapshot lacks it. Findings accepted
 // by an unexpired Exception move to Result.Suppressed.
 func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot) (*Result, error) {
+	// Past the conversion only these are read, so that a caller that keeps
+	// no other reference lets the collector have the rest of the snapshot
+	// while the rules run.
+	caps, exceptions, now := snap.Capabilities, snap.Exceptions, snap.Now
 	input, err := inputValue(snap)
 	if err != nil {
 		return nil, err
@@ -116,7 +120,7 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot) (*Result
 	for range min(runtime.GOMAXPROCS(0), len(e.rules)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(e.rules); i = int(next.Add(1) - 1) {
-				if !e.rules[i].runs(snap.Capabilities) {
+				if !e.rules[i].runs(caps) {
 					continue
 				}
 				found[i], errs[i] = e.eval(ctx, i, input, cache)
@@ -128,8 +132,8 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot) (*Result
 		return nil, err
 	}
 	all := slices.Concat(found...)
-	res := &Result{Rules: slices.DeleteFunc(e.Rules(), func(r Rule) bool { return !r.runs(snap.Capabilities) })}
-	res.Findings, res.Suppressed = suppress(all, snap.Exceptions, snap.Now)
+	res := &Result{Rules: slices.DeleteFunc(e.Rules(), func(r Rule) bool { return !r.runs(caps) })}
+	res.Findings, res.Suppressed = suppress(all, exceptions, now)
 	return res, nil
 }
 
