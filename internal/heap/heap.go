@@ -61,3 +61,9 @@ func selectedMode(setting string) string {
 	}
 	return ""
 }
+
+// reservable is how much of size ReserveHugePages may reserve on a machine
+// with ram bytes of memory: at most a quarter of it.
+func reservable(size int, ram uint64) int {
+	return int(min(uint64(size), ram/4))
+}

@@ -21,6 +21,23 @@ func TestSelectedMode(t *testing.T) {
 	}
 }
 
+func TestReservable(t *testing.T) {
+	for _, tc := range []struct {
+		size int
+		ram  uint64
+		want int
+	}{
+		{2 << 30, 24 << 30, 2 << 30},
+		{2 << 30, 2 << 30, 512 << 20},
+		{512 << 20, 1 << 30, 256 << 20},
+		{512 << 20, 0, 0},
+	} {
+		if got := reservable(tc.size, tc.ram); got != tc.want {
+			t.Errorf("reservable(%d, %d) = %d, want %d", tc.size, tc.ram, got, tc.want)
+		}
+	}
+}
+
 func FuzzSelectedMode(f *testing.F) {
 	f.Add("always [madvise] never")
 	f.Add("[always] madvise never")

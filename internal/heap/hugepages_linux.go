@@ -23,6 +23,10 @@ const (
 // pages are not touched, so resident memory does not grow until the heap
 // fills them; past size, the heap grows in ordinary pages.
 //
+// It reserves at most a quarter of the machine's memory: an address range
+// larger than the memory a host has may be refused, which the runtime
+// cannot survive.
+//
 // It returns how many bytes were advised: 0 when the host grants huge pages
 // anyway (mode "always"), never (mode "never", or no THP support), or
 // counts every mapped byte against a commit limit (vm.overcommit_memory=2),
@@ -32,6 +36,11 @@ func ReserveHugePages(size int) int {
 	if selectedMode(readTrimmed(thpEnabled, "")) != "madvise" || readTrimmed(overcommit, "") == strictCommit {
 		return 0
 	}
+	var info unix.Sysinfo_t
+	if err := unix.Sysinfo(&info); err != nil {
+		return 0
+	}
+	size = reservable(size, uint64(info.Totalram)*uint64(info.Unit))
 	huge, err := strconv.Atoi(readTrimmed(thpPageSize, "2097152"))
 	if err != nil || huge <= 0 || huge&(huge-1) != 0 || size < 2*huge {
 		return 0
