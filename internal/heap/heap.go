@@ -64,6 +64,6 @@ func selectedMode(setting string) string {
 
 // reservable is how much of size ReserveHugePages may reserve on a machine
 // with ram bytes of memory: at most a quarter of it.
-func reservable(size int, ram uint64) int {
-	return int(min(uint64(size), ram/4))
+func reservable(size int64, ram uint64) int64 {
+	return int64(min(uint64(size), ram/4))
 }

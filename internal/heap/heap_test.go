@@ -23,9 +23,9 @@ func TestSelectedMode(t *testing.T) {
 
 func TestReservable(t *testing.T) {
 	for _, tc := range []struct {
-		size int
+		size int64
 		ram  uint64
-		want int
+		want int64
 	}{
 		{2 << 30, 24 << 30, 2 << 30},
 		{2 << 30, 2 << 30, 512 << 20},

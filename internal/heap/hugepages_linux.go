@@ -32,8 +32,9 @@ const (
 // counts every mapped byte against a commit limit (vm.overcommit_memory=2),
 // where reserving ahead could make a later allocation fail. Call it once, at
 // the start of the command, before the heap grows.
-func ReserveHugePages(size int) int {
-	if selectedMode(readTrimmed(thpEnabled, "")) != "madvise" || readTrimmed(overcommit, "") == strictCommit {
+func ReserveHugePages(size int64) int64 {
+	// A 32-bit address space has no room to reserve ahead.
+	if strconv.IntSize < 64 || selectedMode(readTrimmed(thpEnabled, "")) != "madvise" || readTrimmed(overcommit, "") == strictCommit {
 		return 0
 	}
 	var info unix.Sysinfo_t
@@ -42,15 +43,15 @@ func ReserveHugePages(size int) int {
 	}
 	size = reservable(size, uint64(info.Totalram)*uint64(info.Unit))
 	huge, err := strconv.Atoi(readTrimmed(thpPageSize, "2097152"))
-	if err != nil || huge <= 0 || huge&(huge-1) != 0 || size < 2*huge {
+	if err != nil || huge <= 0 || huge&(huge-1) != 0 || size < 2*int64(huge) {
 		return 0
 	}
 	// A large allocation takes fresh spans the runtime maps for it and
 	// does not write to: the kernel zeroes fresh memory, so Go does not.
-	b := make([]byte, size)
+	b := make([]byte, int(size))
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	lo := int(alignUp(start, uintptr(huge)) - start)
-	hi := int(alignDown(start+uintptr(size), uintptr(huge)) - start)
+	hi := int(alignDown(start+uintptr(len(b)), uintptr(huge)) - start)
 	if hi <= lo || unix.Madvise(b[lo:hi], unix.MADV_HUGEPAGE) != nil {
 		return 0
 	}
@@ -59,7 +60,7 @@ func ReserveHugePages(size int) int {
 	// system: they are free for the spans the command allocates next, and
 	// released pages do not count against a memory limit (DeferCollection).
 	debug.FreeOSMemory()
-	return hi - lo
+	return int64(hi - lo)
 }
 
 // readTrimmed returns the contents of a small system file without

@@ -54,7 +54,7 @@ func advised(t *testing.T) (size, rss int) {
 func TestReserveHugePages(t *testing.T) {
 	const size = 64 << 20
 	before, _ := advised(t)
-	got := ReserveHugePages(size)
+	got := int(ReserveHugePages(size))
 	after, rss := advised(t)
 	if selectedMode(readTrimmed(thpEnabled, "")) != "madvise" || readTrimmed(overcommit, "") == strictCommit {
 		if got != 0 {

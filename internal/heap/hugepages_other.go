@@ -3,4 +3,4 @@
 package heap
 
 // ReserveHugePages does nothing outside Linux and returns 0.
-func ReserveHugePages(size int) int { return 0 }
+func ReserveHugePages(size int64) int64 { return 0 }
