@@ -1,6 +1,7 @@
 package heap
 
 import (
+	"errors"
 	"math"
 	"os"
 	"os/exec"
@@ -73,6 +74,27 @@ func deferCollectionChild(t *testing.T) {
 	}
 	if percent := debug.SetGCPercent(100); percent != 100 {
 		t.Errorf("GC percent after the first collection = %d, want 100", percent)
+	}
+}
+
+func TestFirstCollection(t *testing.T) {
+	const size = 320 << 20
+	noLimit := func() (uint64, error) { return 0, errors.New("memory is not limited") }
+	limit := func(n uint64) func() (uint64, error) { return func() (uint64, error) { return n, nil } }
+	for _, tc := range []struct {
+		name  string
+		limit func() (uint64, error)
+		want  int64
+	}{
+		{"no limit", noLimit, size},
+		{"large limit", limit(8 << 30), size},
+		{"limit of twice the size", limit(640 << 20), size},
+		{"small limit", limit(256 << 20), 128 << 20},
+		{"zero reported", limit(0), size},
+	} {
+		if got := firstCollection(size, tc.limit); got != tc.want {
+			t.Errorf("%s: firstCollection = %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }
 

@@ -20,6 +20,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 )
 
 // sentinel is the object whose finalizer ends DeferCollection. It holds a
@@ -31,11 +33,17 @@ type sentinel struct{ _ *byte }
 // bytes, then restores the pacing in effect before (Go's default, GOGC=100).
 // A command whose heap grows to about size then collects once instead of
 // each time its heap doubles on the way, and one whose heap stays smaller
-// never collects. It does nothing when $GOGC or $GOMEMLIMIT is set (getenv
-// reads the environment): the operator's settings rule. It reports whether
-// it took effect.
+// never collects. In a container whose memory limit is less than twice
+// size, the first collection comes at half the limit instead, so that the
+// garbage left uncollected cannot exhaust it. It does nothing when $GOGC or
+// $GOMEMLIMIT is set (getenv reads the environment): the operator's
+// settings rule. It reports whether it took effect.
 func DeferCollection(size int64, getenv func(string) string) bool {
-	if size <= 0 || getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return false
+	}
+	size = firstCollection(size, memlimit.FromCgroup)
+	if size <= 0 {
 		return false
 	}
 	percent := debug.SetGCPercent(-1)
@@ -66,4 +74,15 @@ func selectedMode(setting string) string {
 // with ram bytes of memory: at most a quarter of it.
 func reservable(size int64, ram uint64) int64 {
 	return int64(min(uint64(size), ram/4))
+}
+
+// firstCollection is the heap size DeferCollection waits for: size, or half
+// the memory limit cgroupLimit reports when that is lower. An error means
+// no limit is known (none is set, or the process is in no cgroup).
+func firstCollection(size int64, cgroupLimit func() (uint64, error)) int64 {
+	limit, err := cgroupLimit()
+	if err != nil || limit == 0 {
+		return size
+	}
+	return int64(min(uint64(max(size, 0)), limit/2))
 }
