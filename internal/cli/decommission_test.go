@@ -228,7 +228,7 @@ func TestDecommissionThroughTheBroker(t *testing.T) {
 	r.secrets = append(r.secrets, adminSecret)
 
 	out := r.e.must("", "decommission", "erp-connector-prod", "--inventory", filepath.Join(r.e.dir, "inventory"),
-		"--broker", r.base, "--insecure", "--url", r.orgURL, "--org-ca-file", r.caFile)
+		"--broker", r.serve.url, "--insecure", "--url", r.orgURL, "--org-ca-file", r.caFile)
 	for _, want := range []string{
 		"kill switch on in the broker; 1 token(s) it handed out revoked at the org",
 		"run-as user erp.integration@acme.example frozen", "erp-connector-prod is decommissioned.",

@@ -2,9 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
@@ -15,13 +12,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/steward-dev/steward/internal/audit"
 	"github.com/steward-dev/steward/internal/repotest"
@@ -33,23 +27,22 @@ import (
 // emulated org that can be taken down, with a workload JWT that may ask
 // for erp-connector-prod's tokens.
 type killRig struct {
-	e        *storeEnv
-	org      *fakeorg.Server
-	orgURL   string
-	key      string // the app's consumer key
-	orgDown  atomic.Bool
-	caFile   string
-	base     string
-	jwt      string
-	secrets  []string // every consumer secret and token seen, for the leak check
-	serveOut *syncBuffer
+	e       *storeEnv
+	org     *fakeorg.Server
+	orgURL  string
+	key     string // the app's consumer key
+	orgDown atomic.Bool
+	caFile  string
+	jwt     string
+	secrets []string // every consumer secret and token seen, for the leak check
+	serve   *served
 }
 
 // newKillRig starts the rig; credential replaces the manifest's
 // credential block when set, and policy is the configuration's policy
 // section when set.
 func newKillRig(t *testing.T, credential, policy string) *killRig {
-	r := &killRig{e: newStoreEnv(t), serveOut: &syncBuffer{}}
+	r := &killRig{e: newStoreEnv(t)}
 	sc, err := fakeorg.LoadScenario(filepath.Join(repotest.Root(t), "examples/acme/org/scenario.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -72,14 +65,10 @@ func newKillRig(t *testing.T, credential, policy string) *killRig {
 	r.secrets = append(r.secrets, secret)
 	r.e.must(r.bundle(secret), "secret", "put", "erp-connector-prod")
 
-	jwtKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: jwtKey.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-	}))
-	t.Cleanup(jwks.Close)
+	issuer := newTestIssuer(t)
 	inv := filepath.Join(r.e.dir, "inventory")
 	os.MkdirAll(inv, 0o755)
-	manifest := fmt.Sprintf(serveManifest, jwks.URL)
+	manifest := fmt.Sprintf(serveManifest, issuer.url)
 	if credential != "" {
 		manifest = strings.Replace(manifest, "  credential:\n    secret: erp-connector-prod\n", credential, 1)
 	}
@@ -90,46 +79,13 @@ inventory: [%s]
 upstream: {caFile: %s, maxRetries: -1}
 issuers:
   - {issuer: %s, jwksURL: %s, audiences: [steward], environment: production}
-%s`, inv, r.caFile, jwks.URL, jwks.URL, policy)), 0o600)
+%s`, inv, r.caFile, issuer.url, issuer.url, policy)), 0o600)
 	r.e.vars["STEWARD_DEV"] = "true"
 	r.e.vars["STEWARD_ADMIN_TOKEN"] = strings.Repeat("c3", 20)
 	r.secrets = append(r.secrets, r.e.vars["STEWARD_ADMIN_TOKEN"])
 
-	var stdout syncBuffer
-	env := Env{
-		Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: r.serveOut,
-		Getenv: func(k string) string { return r.e.vars[k] }, Now: time.Now, IsTerminal: func(io.Writer) bool { return false },
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- Main(ctx, []string{"serve", "--config", config}, env) }()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	addr := regexp.MustCompile(`listening on (https://\S+)`)
-	for deadline := time.Now().Add(20 * time.Second); r.base == ""; time.Sleep(20 * time.Millisecond) {
-		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
-			r.base = m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d:\n%s", code, r.serveOut.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", r.serveOut.String())
-		}
-	}
-	now := time.Now()
-	claims, _ := json.Marshal(map[string]any{"iss": jwks.URL, "sub": "repo:acme/erp:environment:prod", "aud": "steward", "iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()})
-	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: jwtKey, KeyID: "k1"}}, nil)
-	obj, _ := signer.Sign(claims)
-	r.jwt, _ = obj.CompactSerialize()
+	r.serve = startServe(t, r.e, config)
+	r.jwt = issuer.jwt(t, 10*time.Minute)
 	r.secrets = append(r.secrets, r.jwt)
 	return r
 }
@@ -152,7 +108,7 @@ func (r *killRig) token(t *testing.T) int {
 func (r *killRig) tokenError(t *testing.T) (int, string) {
 	t.Helper()
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	resp, err := client.PostForm(r.base+"/v1/token", url.Values{
+	resp, err := client.PostForm(r.serve.url+"/v1/token", url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {r.jwt}, "audience": {"erp-connector-prod"},
 	})
 	if err != nil {
@@ -172,7 +128,7 @@ func (r *killRig) tokenError(t *testing.T) (int, string) {
 
 // kill runs steward kill against the rig's broker.
 func (r *killRig) kill(stdin string, args ...string) (int, string, string) {
-	return r.e.run(stdin, append([]string{"kill", "erp-connector-prod", "--broker", r.base, "--insecure"}, args...)...)
+	return r.e.run(stdin, append([]string{"kill", "erp-connector-prod", "--broker", r.serve.url, "--insecure"}, args...)...)
 }
 
 // auditActions lists the audit log's actions from seq on, with their
@@ -226,7 +182,7 @@ func (r *killRig) seq(t *testing.T) int64 {
 func TestKillRotateDestroy(t *testing.T) {
 	r := newKillRig(t, "", "")
 	if code := r.token(t); code != http.StatusOK {
-		t.Fatalf("token before the kill: %d\n%s", code, r.serveOut.String())
+		t.Fatalf("token before the kill: %d\n%s", code, r.serve.stderr.String())
 	}
 
 	// Nothing changes when the bundle cannot be read or the flags clash.
@@ -293,7 +249,7 @@ func TestKillRotateDestroy(t *testing.T) {
 		t.Fatalf("lift: exit %d %s", code, out)
 	}
 	if code := r.token(t); code != http.StatusOK {
-		t.Fatalf("token with the rotated secret: %d\n%s", code, r.serveOut.String())
+		t.Fatalf("token with the rotated secret: %d\n%s", code, r.serve.stderr.String())
 	}
 
 	// The org is unreachable: the revocation and the rotation fail, the
@@ -359,7 +315,7 @@ func TestKillRotateDestroy(t *testing.T) {
 		t.Error("a token was issued for an identity whose secret was destroyed")
 	}
 
-	all := strings.Join(r.e.outputs, "\n") + r.serveOut.String()
+	all := strings.Join(r.e.outputs, "\n") + r.serve.stderr.String()
 	for _, s := range r.secrets {
 		if strings.Contains(all, s) {
 			t.Errorf("a secret, token or JWT (%d chars) reached the output", len(s))

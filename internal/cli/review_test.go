@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,53 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/steward-dev/steward/internal/httpapi"
 	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
 )
-
-// startServe runs 'steward serve' with config in e's store until the test
-// ends, and returns its URL.
-func startServe(t *testing.T, e *storeEnv, config string) string {
-	t.Helper()
-	var stdout, stderr syncBuffer
-	env := Env{
-		Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(k string) string { return e.vars[k] }, Now: time.Now, IsTerminal: func(io.Writer) bool { return false },
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- Main(ctx, []string{"serve", "--config", config}, env) }()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d:\n%s", code, stderr.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	addr := regexp.MustCompile(`listening on (https://\S+)`)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d:\n%s", code, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", stderr.String())
-		}
-	}
-}
 
 // ruleMessages returns the messages of rule's findings by identity.
 func ruleMessages(r jsonReport, rule string) map[string]string {
@@ -109,7 +67,7 @@ operators:
 `, inventory, jwks.URL, jwks.URL)), 0o600)
 	admin, fin, mo := strings.Repeat("a1", 20), strings.Repeat("f2", 20), strings.Repeat("m3", 20)
 	e.vars["STEWARD_ADMIN_TOKEN"], e.vars["FIN_TOKEN"], e.vars["MO_TOKEN"] = admin, fin, mo
-	brokerURL := startServe(t, e, config)
+	brokerURL := startServe(t, e, config).url
 	as := func(token string, args ...string) (int, string, string) {
 		t.Helper()
 		e.vars[envOperatorToken] = token

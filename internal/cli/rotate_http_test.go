@@ -3,8 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
@@ -16,14 +14,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/steward-dev/steward/internal/repotest"
 	"github.com/steward-dev/steward/internal/salesforce/fakeorg"
@@ -127,79 +122,30 @@ func TestRotationOverHTTP(t *testing.T) {
 		return fmt.Sprintf(`{"url": %q, "consumerKey": %q, "consumerSecret": %q}`, orgTS.URL, key, secret)
 	}
 
-	// Every command runs through Main with the real clock, its output kept
-	// for the leak check.
-	var outputs []string
-	steward := func(stdin string, args ...string) string {
-		t.Helper()
-		var out, errb bytes.Buffer
-		code := Main(context.Background(), args, Env{
-			Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-			Getenv: func(k string) string { return e.vars[k] }, Now: time.Now, IsTerminal: func(io.Writer) bool { return false },
-		})
-		outputs = append(outputs, out.String(), errb.String())
-		if code != 0 {
-			t.Fatalf("steward %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
-		}
-		return out.String()
-	}
+	// Every command runs on the real clock, its output kept for the leak
+	// check.
+	e.now = time.Now
+	steward := e.must
 	steward(bundle(first), "secret", "put", identity)
 
-	jwtKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: jwtKey.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-	}))
-	t.Cleanup(jwks.Close)
+	issuer := newTestIssuer(t)
 	inv := filepath.Join(e.dir, "inventory")
 	os.MkdirAll(inv, 0o755)
-	os.WriteFile(filepath.Join(inv, "erp.yaml"), []byte(fmt.Sprintf(serveManifest, jwks.URL)), 0o600)
+	os.WriteFile(filepath.Join(inv, "erp.yaml"), []byte(fmt.Sprintf(serveManifest, issuer.url)), 0o600)
 	config := filepath.Join(e.dir, "steward.yaml")
 	os.WriteFile(config, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
 inventory: [%s]
 upstream: {caFile: %s, maxRetries: -1}
 issuers:
   - {issuer: %s, jwksURL: %s, audiences: [steward], environment: production}
-`, inv, caFile, jwks.URL, jwks.URL)), 0o600)
+`, inv, caFile, issuer.url, issuer.url)), 0o600)
 	adminToken := rand.Text() + rand.Text()
 	e.vars["STEWARD_DEV"] = "true"
 	e.vars["STEWARD_ADMIN_TOKEN"] = adminToken
 
-	var serveOut, serveErr syncBuffer
-	ctx, stopServe := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"serve", "--config", config}, Env{
-			Stdin: strings.NewReader(""), Stdout: &serveOut, Stderr: &serveErr,
-			Getenv: func(k string) string { return e.vars[k] }, Now: time.Now, IsTerminal: func(io.Writer) bool { return false },
-		})
-	}()
-	served := false
-	t.Cleanup(func() {
-		if !served {
-			stopServe()
-			<-done
-		}
-	})
-	var base string
-	for deadline := time.Now().Add(20 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
-		if m := regexp.MustCompile(`listening on (https://\S+)`).FindStringSubmatch(serveOut.String()); m != nil {
-			base = m[1]
-		}
-		select {
-		case code := <-done:
-			served = true
-			t.Fatalf("serve exited %d:\n%s", code, serveErr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", serveErr.String())
-		}
-	}
-	now := time.Now()
-	claims, _ := json.Marshal(map[string]any{"iss": jwks.URL, "sub": "repo:acme/erp:environment:prod", "aud": "steward", "iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()})
-	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: jwtKey, KeyID: "k1"}}, nil)
-	obj, _ := signer.Sign(claims)
-	jwt, _ := obj.CompactSerialize()
+	srv := startServe(t, e, config)
+	base := srv.url
+	jwt := issuer.jwt(t, 10*time.Minute)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, MaxIdleConnsPerHost: 16}}
 
 	// The workloads.
@@ -386,23 +332,14 @@ issuers:
 	t.Logf("%d token requests, %d failed; %d distinct tokens served; %d successful and %d refused exchanges at the org",
 		requests.Load(), failures.Load(), len(tokens), exchanged, refused)
 
-	stopServe()
-	served = true
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d:\n%s", code, serveErr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	srv.stop()
 
 	// No secret, token or credential in any output or audit record.
 	leaks := []string{first, second, third, adminToken, jwt}
 	for tok := range tokens {
 		leaks = append(leaks, tok)
 	}
-	all := strings.Join(outputs, "\n") + serveOut.String() + serveErr.String() + firstFailure
+	all := strings.Join(e.outputs, "\n") + srv.stdout.String() + srv.stderr.String() + firstFailure
 	db, err := store.OpenSQLite(context.Background(), e.vars["STEWARD_DATA_DIR"])
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,9 @@ type storeEnv struct {
 	dir     string
 	vars    map[string]string
 	outputs []string
+	// now is the commands' clock; nil is 2026-11-25 12:00 UTC, for
+	// reproducible output.
+	now func() time.Time
 }
 
 func newStoreEnv(t *testing.T) *storeEnv {
@@ -49,12 +52,16 @@ func newStoreEnv(t *testing.T) *storeEnv {
 func (e *storeEnv) run(stdin string, args ...string) (int, string, string) {
 	e.t.Helper()
 	var out, errb bytes.Buffer
+	now := e.now
+	if now == nil {
+		now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	}
 	env := Env{
 		Stdin:      strings.NewReader(stdin),
 		Stdout:     &out,
 		Stderr:     &errb,
 		Getenv:     func(k string) string { return e.vars[k] },
-		Now:        func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
+		Now:        now,
 		IsTerminal: func(io.Writer) bool { return false },
 	}
 	code := Main(context.Background(), args, env)

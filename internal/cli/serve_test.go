@@ -47,6 +47,101 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// served is a 'steward serve' run by a test.
+type served struct {
+	url            string
+	stdout, stderr *syncBuffer
+	stopOnce       sync.Once
+	stopServe      func()
+}
+
+// stop stops serve and waits for it, reporting an exit code other than 0.
+// Calls after the first do nothing.
+func (s *served) stop() { s.stopOnce.Do(s.stopServe) }
+
+// startServe runs 'steward serve' with config in e's store, on the real
+// clock, until the test ends or stop is called, and returns once it
+// listens.
+func startServe(t *testing.T, e *storeEnv, config string) *served {
+	t.Helper()
+	s := &served{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	env := Env{
+		Stdin: strings.NewReader(""), Stdout: s.stdout, Stderr: s.stderr,
+		Getenv: func(k string) string { return e.vars[k] }, Now: time.Now, IsTerminal: func(io.Writer) bool { return false },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, []string{"serve", "--config", config}, env) }()
+	s.stopServe = func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d:\n%s", code, s.stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}
+	t.Cleanup(s.stop)
+	addr := regexp.MustCompile(`listening on (https://\S+)`)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(s.stdout.String()); m != nil {
+			s.url = m[1]
+			return s
+		}
+		select {
+		case code := <-done:
+			done <- code // for stop
+			t.Fatalf("serve exited %d:\n%s", code, s.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", s.stderr.String())
+		}
+	}
+}
+
+// testIssuer is a local OIDC issuer for workload tokens: an ES256 key and a
+// JWKS server publishing it, on loopback until the test ends.
+type testIssuer struct {
+	key *ecdsa.PrivateKey
+	url string
+}
+
+func newTestIssuer(t *testing.T) *testIssuer {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	}))
+	t.Cleanup(jwks.Close)
+	return &testIssuer{key: key, url: jwks.URL}
+}
+
+// jwt signs a token for the ERP workload of serveManifest, audience
+// steward, valid for ttl from now.
+func (i *testIssuer) jwt(t *testing.T, ttl time.Duration) string {
+	t.Helper()
+	now := time.Now()
+	claims, _ := json.Marshal(map[string]any{"iss": i.url, "sub": "repo:acme/erp:environment:prod", "aud": "steward", "iat": now.Unix(), "exp": now.Add(ttl).Unix()})
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: i.key, KeyID: "k1"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := signer.Sign(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwt, err := obj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwt
+}
+
 const serveManifest = `apiVersion: steward.dev/v1alpha1
 kind: Team
 metadata: {name: erp}
@@ -102,53 +197,23 @@ func testServe(t *testing.T, dsn string) {
 	id, secret, _ := sc.Credentials("Erp_Connector")
 	e.must(fmt.Sprintf(`{"url": %q, "consumerKey": %q, "consumerSecret": %q}`, orgTS.URL, id, secret), "secret", "put", "erp-connector-prod")
 
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-	}))
-	defer jwks.Close()
+	issuer := newTestIssuer(t)
 	inv := filepath.Join(e.dir, "inventory")
 	os.MkdirAll(inv, 0o755)
-	os.WriteFile(filepath.Join(inv, "erp.yaml"), []byte(fmt.Sprintf(serveManifest, jwks.URL)), 0o600)
+	os.WriteFile(filepath.Join(inv, "erp.yaml"), []byte(fmt.Sprintf(serveManifest, issuer.url)), 0o600)
 	config := filepath.Join(e.dir, "steward.yaml")
 	os.WriteFile(config, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
 inventory: [%s]
 upstream: {caFile: %s, maxRetries: -1}
 issuers:
   - {issuer: %s, jwksURL: %s, audiences: [steward], environment: production}
-`, inv, caFile, jwks.URL, jwks.URL)), 0o600)
+`, inv, caFile, issuer.url, issuer.url)), 0o600)
 	e.vars["STEWARD_DEV"] = "true"
 	e.vars["STEWARD_ADMIN_TOKEN"] = strings.Repeat("a1", 20)
 
-	var stdout, stderr syncBuffer
-	env := Env{
-		Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(k string) string { return e.vars[k] }, Now: time.Now, IsTerminal: func(io.Writer) bool { return false },
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- Main(ctx, []string{"serve", "--config", config}, env) }()
-	addr := regexp.MustCompile(`listening on (https://\S+)`)
-	var base string
-	for deadline := time.Now().Add(20 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
-		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d:\n%s", code, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", stderr.String())
-		}
-	}
-
-	now := time.Now()
-	claims, _ := json.Marshal(map[string]any{"iss": jwks.URL, "sub": "repo:acme/erp:environment:prod", "aud": "steward", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
-	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
-	obj, _ := signer.Sign(claims)
-	jwt, _ := obj.CompactSerialize()
+	srv := startServe(t, e, config)
+	base := srv.url
+	jwt := issuer.jwt(t, 5*time.Minute)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := client.PostForm(base+"/v1/token", url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {jwt}, "audience": {"erp-connector-prod"},
@@ -164,7 +229,7 @@ issuers:
 	json.NewDecoder(resp.Body).Decode(&out)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || out.AccessToken == "" {
-		t.Errorf("token: %d %+v\n%s", resp.StatusCode, out, stderr.String())
+		t.Errorf("token: %d %+v\n%s", resp.StatusCode, out, srv.stderr.String())
 	}
 
 	if dsn != "" {
@@ -207,18 +272,10 @@ issuers:
 		t.Errorf("kill with a wrong token: exit %d %s, want 2", code, errOut)
 	}
 
-	stop()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d after SIGTERM:\n%s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
-	}
-	logs := stderr.String()
+	srv.stop()
+	logs := srv.stderr.String()
 	for _, leak := range []string{secret, out.AccessToken, jwt, strings.Repeat("a1", 20)} {
-		if leak != "" && strings.Contains(logs+stdout.String(), leak) {
+		if leak != "" && strings.Contains(logs+srv.stdout.String(), leak) {
 			t.Error("serve's output holds a secret, token or JWT")
 		}
 	}
