@@ -270,14 +270,15 @@ func (v *OIDCVerifier) Verify(ctx context.Context, raw string) (*Workload, error
 		return nil, fmt.Errorf("%w: token is %d bytes, more than %d", ErrInvalidCredential, len(raw), maxTokenBytes)
 	}
 	now := v.now()
+	sum := sha256.Sum256([]byte(raw))
 	if v.cache == nil {
 		e, err := v.verify(ctx, raw, now)
 		if err != nil {
 			return nil, err
 		}
+		e.w.Credential = sum
 		return e.w, nil
 	}
-	sum := sha256.Sum256([]byte(raw))
 	e := v.cache.get(sum)
 	if e != nil {
 		if err := e.claims.ValidateWithLeeway(jwt.Expected{Time: now}, v.skew); err != nil {
@@ -291,6 +292,7 @@ func (v *OIDCVerifier) Verify(ctx context.Context, raw string) (*Workload, error
 		v.cache.put(sum, e, now)
 	}
 	w := *e.w
+	w.Credential = sum
 	return &w, nil
 }
 

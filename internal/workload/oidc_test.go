@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -588,6 +589,32 @@ func TestIssuerConfigErrors(t *testing.T) {
 
 func TestVerifiedCache(t *testing.T) {
 	ctx := context.Background()
+	t.Run("credential digest with and without the cache", func(t *testing.T) {
+		key := newKey(t, "k1", jose.ES256)
+		url := newJWKSServer(t, key).URL
+		cached := newVerifier(t, IssuerConfig{JWKSURL: url}, OIDCOptions{})
+		uncached := newVerifier(t, IssuerConfig{JWKSURL: url}, OIDCOptions{CacheSize: -1})
+		tok, other := key.sign(t, claimsAt(time.Now())), key.sign(t, claimsAt(time.Now().Add(time.Second)))
+		want := sha256.Sum256([]byte(tok))
+		for name, v := range map[string]*OIDCVerifier{"cached": cached, "uncached": uncached} {
+			for i := range 2 {
+				w, err := v.Verify(ctx, tok)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if w.Credential != want {
+					t.Errorf("%s, use %d: Credential is not the token's digest", name, i+1)
+				}
+			}
+			w, err := v.Verify(ctx, other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.Credential == want {
+				t.Errorf("%s: another token has the same Credential", name)
+			}
+		}
+	})
 	t.Run("time claims checked on every use", func(t *testing.T) {
 		key := newKey(t, "k1", jose.ES256)
 		clk := &clock{t: time.Now()}

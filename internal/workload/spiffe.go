@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -128,6 +129,7 @@ func (v *SPIFFEVerifier) VerifyPeer(certs []*x509.Certificate) (*Workload, error
 		SPIFFEID:    id.String(),
 		Environment: v.env[id.TrustDomain()],
 		ExpiresAt:   certs[0].NotAfter,
+		Credential:  sha256.Sum256(certs[0].Raw),
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -127,6 +128,9 @@ func TestVerifyPeer(t *testing.T) {
 	}
 	if !w.ExpiresAt.Equal(valid.Leaf.NotAfter) {
 		t.Errorf("ExpiresAt = %v, want %v", w.ExpiresAt, valid.Leaf.NotAfter)
+	}
+	if w.Credential != sha256.Sum256(valid.Leaf.Raw) {
+		t.Error("Credential is not the digest of the leaf certificate")
 	}
 
 	other := newCA(t, "acme.org") // same name, different key

@@ -8,6 +8,7 @@ package workload
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"mime"
@@ -43,6 +44,12 @@ type Workload struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	// Claims are all the token's verified claims (OIDC only).
 	Claims map[string]any `json:"claims,omitempty"`
+	// Credential is the SHA-256 of the credential that was verified: the
+	// whole JWT, or the DER of the leaf certificate. A verifier gives equal
+	// Workloads for equal credentials, so it keys what is derived from one
+	// (the runtime decision's memo). Zero when unknown. It is never
+	// written out.
+	Credential [sha256.Size]byte `json:"-"`
 }
 
 // String names the workload for logs and audit records.
