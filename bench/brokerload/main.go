@@ -84,6 +84,7 @@ type options struct {
 	auditDelay time.Duration
 	http2      bool
 	syncCommit bool
+	noMemo     bool
 }
 
 func main() {
@@ -97,6 +98,7 @@ func main() {
 	flag.DurationVar(&o.sample, "sample", 10*time.Second, "memory sampling interval of a soak")
 	flag.BoolVar(&o.http2, "http2", false, "serve and ask over HTTP/2 (one multiplexed connection) instead of HTTP/1.1 keep-alive connections")
 	flag.BoolVar(&o.syncCommit, "sync-commits", false, "sync each audit commit to disk in its transaction instead of flushing it while the next one commits")
+	flag.BoolVar(&o.noMemo, "no-decision-memo", false, "evaluate the runtime policy for every request instead of reusing a decision made in the same second on the same input")
 	flag.DurationVar(&o.auditDelay, "audit-max-delay", audit.DefaultMaxDelay, "the audit log's longest group-commit hold (negative: none)")
 	flag.Parse()
 	o.duration = min(o.duration, maxDuration)
@@ -212,7 +214,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	dec, err := broker.NewDecider(ctx, broker.DecisionOptions{})
+	dec, err := broker.NewDecider(ctx, broker.DecisionOptions{NoMemo: o.noMemo})
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,10 @@ type DecisionOptions struct {
 	// RotationGrace is how long past its rotation deadline a secret may be
 	// before issuance is denied (default DefaultRotationGrace).
 	RotationGrace time.Duration
+	// NoMemo evaluates the policy for every request. By default a
+	// decision is remembered for the rest of its second and reused for
+	// requests with the same input (see Decider.Decide).
+	NoMemo bool
 	// DenyFindings are posture rule ids (NHI-SEC-01) and severities
 	// (critical): an open finding against the identity whose rule or
 	// severity is listed denies issuance (reason open_finding). Empty, the
@@ -152,6 +156,8 @@ type Decider struct {
 	settings                   ast.Value // input.settings, the same for every decision
 	digest                     string
 	now                        atomic.Pointer[nowStamp]
+	memoize                    bool
+	memo                       atomic.Pointer[memoTable]
 }
 
 // nowStamp is the last decision time formatted, reused by the decisions
@@ -200,7 +206,10 @@ func NewDecider(ctx context.Context, opts DecisionOptions) (*Decider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decision settings: %w", err)
 	}
-	return &Decider{query: pq, reviewGrace: opts.ReviewGrace, rotationGrace: opts.RotationGrace, settings: settings, digest: digest(mods)}, nil
+	return &Decider{
+		query: pq, reviewGrace: opts.ReviewGrace, rotationGrace: opts.RotationGrace, settings: settings, digest: digest(mods),
+		memoize: !opts.NoMemo && deterministic(compiler),
+	}, nil
 }
 
 // Policy identifies the rules in force, built-in and custom, as
@@ -300,6 +309,14 @@ func parseRego(name string, src []byte) (*ast.Module, error) {
 // Decide evaluates the policy for one request. An error (a broken user
 // rule, a cancelled context) is not a decision: the caller must refuse the
 // request.
+//
+// A decision is remembered for the rest of its second (the input's now)
+// when the policy calls no non-deterministic built-in, the workload
+// carries its credential's digest and the rest of the input comes from
+// in.Prepared: a request in the same second with the same credential,
+// Prepared, kill switch and secret age has the same input, and gets the
+// same decision without an evaluation. Its Reasons are then shared with
+// the other requests given it, and must not be modified.
 func (d *Decider) Decide(ctx context.Context, in Input) (Decision, error) {
 	if in.Workload == nil || in.Identity == nil {
 		return Decision{}, errors.New("decide: workload and identity are required")
@@ -307,11 +324,27 @@ func (d *Decider) Decide(ctx context.Context, in Input) (Decision, error) {
 	if in.Now.IsZero() {
 		in.Now = time.Now()
 	}
+	key, remembered := d.memoKey(&in)
+	unix := in.Now.Unix()
+	if remembered {
+		if dec, ok := d.recall(unix, key); ok {
+			return dec, nil
+		}
+	}
+	dec, err := d.evaluate(ctx, &in)
+	if err == nil && remembered {
+		d.remember(unix, key, dec)
+	}
+	return dec, err
+}
+
+// evaluate runs the policy on in.
+func (d *Decider) evaluate(ctx context.Context, in *Input) (Decision, error) {
 	consumer := workload.MatchConsumer(in.Workload, in.Identity.Consumers)
 	// No metrics: a decision's timers cost allocations nobody reads. The
 	// result stays a policy value, read by decodeDecision without a
 	// conversion to maps first.
-	rs, err := d.query.Eval(ctx, rego.EvalParsedInput(d.inputValue(&in, consumer)),
+	rs, err := d.query.Eval(ctx, rego.EvalParsedInput(d.inputValue(in, consumer)),
 		rego.EvalMetrics(metrics.NoOp()), rego.EvalGenerateJSON(rawResult))
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluate decision policy: %w", err)
