@@ -13,20 +13,24 @@ import (
 )
 
 func TestHoldFor(t *testing.T) {
+	const ms = time.Millisecond
 	for _, tc := range []struct {
-		lastSize      int
-		lastTook, max time.Duration
-		want          time.Duration
-		why           string
+		lastSize                int
+		lastTook, prevTook, max time.Duration
+		want                    time.Duration
+		why                     string
 	}{
-		{0, 0, DefaultMaxDelay, 0, "first commit"},
-		{1, 5 * time.Millisecond, DefaultMaxDelay, 0, "a lone append is not held"},
-		{2, 500 * time.Microsecond, DefaultMaxDelay, 500 * time.Microsecond, "as long as the last commit took"},
-		{64, 30 * time.Millisecond, DefaultMaxDelay, DefaultMaxDelay, "at most MaxDelay"},
-		{64, 30 * time.Millisecond, -1, 0, "holding disabled"},
+		{0, 0, 0, DefaultMaxDelay, 0, "first commit"},
+		{1, 5 * ms, 5 * ms, DefaultMaxDelay, 0, "a lone append is not held"},
+		{2, ms / 2, ms / 2, DefaultMaxDelay, ms / 2, "as long as the last commits took"},
+		{2, ms / 2, ms, DefaultMaxDelay, ms / 2, "a faster last commit shortens the hold at once"},
+		{9, 4 * ms, ms / 4, DefaultMaxDelay, ms / 4, "one slow commit does not lengthen it"},
+		{9, 4 * ms, 3 * ms, DefaultMaxDelay, DefaultMaxDelay, "two slow ones do, up to MaxDelay"},
+		{64, 30 * ms, 30 * ms, DefaultMaxDelay, DefaultMaxDelay, "at most MaxDelay"},
+		{64, 30 * ms, 30 * ms, -1, 0, "holding disabled"},
 	} {
-		if got := holdFor(tc.lastSize, tc.lastTook, tc.max); got != tc.want {
-			t.Errorf("%s: holdFor(%d, %s, %s) = %s, want %s", tc.why, tc.lastSize, tc.lastTook, tc.max, got, tc.want)
+		if got := holdFor(tc.lastSize, tc.lastTook, tc.prevTook, tc.max); got != tc.want {
+			t.Errorf("%s: holdFor(%d, %s, %s, %s) = %s, want %s", tc.why, tc.lastSize, tc.lastTook, tc.prevTook, tc.max, got, tc.want)
 		}
 	}
 }
@@ -69,7 +73,7 @@ func (s *slowStore) commits() []int {
 	return append([]int(nil), s.sizes...)
 }
 
-// TestGroupCommitHolds: after a commit of several records that took a
+// TestGroupCommitHolds: after commits of several records that took a
 // while, the writer holds the next commit open for as long, so appends
 // arriving one after another within that time share one commit; every
 // append still returns only once its record is committed.

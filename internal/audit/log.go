@@ -45,10 +45,11 @@ type Config struct {
 	// MaxDelay bounds how long the writer holds a group commit open for
 	// more concurrent appends (default DefaultMaxDelay; negative: never).
 	// It holds one only under concurrent load, when the previous commit
-	// carried more than one record, and for no longer than that commit's
-	// transaction took (with a DeferredAppender, without its flush): a
-	// lone append is committed at once, and a store that commits quickly
-	// is barely waited for. Each commit costs a transaction and a sync to
+	// carried more than one record, and for no longer than the shorter of
+	// the last two transactions took (with a DeferredAppender, without
+	// their flushes): a lone append is committed at once, a store that
+	// commits quickly is barely waited for, and one slow transaction does
+	// not lengthen the next hold. Each commit costs a transaction and a sync to
 	// disk whatever its size, so fewer, larger commits cost less CPU per
 	// record; no append returns before its record is durable.
 	MaxDelay time.Duration
@@ -198,7 +199,7 @@ func (l *Log) run() {
 	hold := time.NewTimer(time.Hour)
 	hold.Stop()
 	var lastSize int
-	var lastTook time.Duration
+	var lastTook, prevTook time.Duration
 	for {
 		var batch []*request
 		select {
@@ -217,15 +218,15 @@ func (l *Log) run() {
 				}
 			}
 		}
-		batch = l.gather(batch, hold, lastSize, lastTook)
+		batch = l.gather(batch, hold, holdFor(lastSize, lastTook, prevTook, l.cfg.MaxDelay))
+		prevTook = lastTook
 		lastSize, lastTook = len(batch), commit(batch)
 	}
 }
 
-// gather adds queued requests to batch, then, when the previous commit
-// carried several records, keeps adding arriving ones for at most as long
-// as that commit took, bounded by MaxDelay.
-func (l *Log) gather(batch []*request, hold *time.Timer, lastSize int, lastTook time.Duration) []*request {
+// gather adds queued requests to batch, then keeps adding arriving ones
+// for at most wait.
+func (l *Log) gather(batch []*request, hold *time.Timer, wait time.Duration) []*request {
 drain:
 	for len(batch) < defaultMaxBatch {
 		select {
@@ -235,7 +236,6 @@ drain:
 			break drain
 		}
 	}
-	wait := holdFor(lastSize, lastTook, l.cfg.MaxDelay)
 	if wait <= 0 || len(batch) >= defaultMaxBatch {
 		return batch
 	}
@@ -255,14 +255,17 @@ drain:
 }
 
 // holdFor is how long to hold a group commit open for more appends, given
-// the size and duration of the previous commit: nothing after a commit of
-// one record (no concurrent load), else as long as that commit took, at
-// most maxDelay.
-func holdFor(lastSize int, lastTook, maxDelay time.Duration) time.Duration {
+// the size of the previous commit and how long the last two transactions
+// took: nothing after a commit of one record (no concurrent load), else as
+// long as the shorter of the two took, at most maxDelay. The shorter, so
+// that one slow transaction (SQLite checkpointing its log into the
+// database, a few milliseconds every thousand pages) does not hold the
+// records that queued behind it for as long again.
+func holdFor(lastSize int, lastTook, prevTook, maxDelay time.Duration) time.Duration {
 	if lastSize < 2 || maxDelay <= 0 {
 		return 0
 	}
-	return min(lastTook, maxDelay)
+	return min(lastTook, prevTook, maxDelay)
 }
 
 // commit appends batch in one durable transaction, answers its requests
