@@ -68,7 +68,9 @@ func TestMemoDecidesAsEvaluation(t *testing.T) {
 		},
 		"review":   func(in *Input) { in.Review.Due = now.AddDate(0, -3, 0) },
 		"rotation": func(in *Input) { in.Secret.RotationDeadline = now.AddDate(0, 0, -10) },
-		"finding":  func(in *Input) { in.Findings = []Finding{{Rule: "NHI-SEC-01", Severity: "critical", Message: "inline secret"}} },
+		"finding": func(in *Input) {
+			in.Findings = []Finding{{Rule: "NHI-SEC-01", Severity: "critical", Message: "inline secret"}}
+		},
 	}
 	for name, change := range variants {
 		in := goodInput()

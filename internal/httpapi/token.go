@@ -10,6 +10,7 @@ import (
 
 	"github.com/steward-dev/steward/internal/audit"
 	"github.com/steward-dev/steward/internal/broker"
+	"github.com/steward-dev/steward/internal/store"
 	"github.com/steward-dev/steward/internal/workload"
 )
 
@@ -22,7 +23,7 @@ const (
 )
 
 // ActionToken is the audit action of a token decision.
-const ActionToken = "broker.token"
+const ActionToken = store.AuditActionToken
 
 // maxForm bounds a token request's body.
 const maxForm = 64 << 10

@@ -10,6 +10,9 @@ import (
 // ListenerApplication is the listening connection's application_name.
 const ListenerApplication = listenerApplication
 
+// LastAuditQuery is LastAudit's query.
+const LastAuditQuery = lastAuditQuery
+
 // CacheState reports whether s serves versions from its cache now, and for
 // how many identities it holds rows.
 func CacheState(s Store) (trusted bool, identities int) {

@@ -36,6 +36,12 @@ const (
 	StateRetired  = "retired"
 )
 
+// AuditActionToken is the audit action of the broker's token decisions:
+// one record per grant, the bulk of the log. The index on resource and
+// action leaves these records out, since every group commit would rewrite
+// an index page per identity for records nobody looks up by resource.
+const AuditActionToken = "broker.token"
+
 // Version is one version of a secret as stored: metadata and ciphertext.
 type Version struct {
 	Identity  string
@@ -175,7 +181,8 @@ type Store interface {
 	// record with Seq ≥ from, in order; the slices are only valid during
 	// the call. It is the fast path for verification.
 	AuditChain(ctx context.Context, from int64, fn func(seq int64, body, hash []byte) error) error
-	// LastAudit returns the latest record for a resource and action.
+	// LastAudit returns the latest record for a resource and action. It
+	// refuses AuditActionToken, whose records are not indexed by resource.
 	LastAudit(ctx context.Context, resource, action string) (AuditRecord, error)
 	// Checkpoints returns every stored checkpoint in order.
 	Checkpoints(ctx context.Context) ([]Checkpoint, error)

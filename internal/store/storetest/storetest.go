@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -497,6 +498,23 @@ func testAuditAppend(t *testing.T, open Opener) {
 	})
 	if err != nil || i != len(recs) {
 		t.Fatalf("AuditChain: %v after %d of %d records", err, i, len(recs))
+	}
+	// Token decisions are stored and chained like any record, but are not
+	// indexed by resource: LastAudit refuses them, and still finds the
+	// other records of a resource they share.
+	err = s.AppendAudit(ctx, func(h store.AuditHead) ([]store.AuditRecord, *store.Checkpoint, error) {
+		body := []byte(`{"n":6}`)
+		return []store.AuditRecord{{Seq: h.Seq + 1, At: t0, Action: store.AuditActionToken, Resource: "secret/billing", Body: body, Hash: link(h.Hash, h.Seq+1, body)}}, nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkChain(t, s, 6)
+	if last, err := s.LastAudit(ctx, "secret/billing", "secret.read"); err != nil || last.Seq != 3 {
+		t.Fatalf("LastAudit after a token decision = %+v, %v; want seq 3", last, err)
+	}
+	if _, err := s.LastAudit(ctx, "secret/billing", store.AuditActionToken); err == nil || errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "not indexed") {
+		t.Fatalf("LastAudit of token decisions: %v; want a refusal that says they are not indexed", err)
 	}
 }
 
