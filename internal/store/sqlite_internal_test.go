@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"modernc.org/sqlite"
 )
 
 func openSQLiteStore(t *testing.T, dir string) *sqliteStore {
@@ -22,7 +25,8 @@ func openSQLiteStore(t *testing.T, dir string) *sqliteStore {
 }
 
 // TestSQLiteSyncModes: every connection syncs at commit except the audit
-// connection, whose appends are made durable by their flush.
+// connection, whose appends are made durable by their flush; on Linux
+// SQLite's syncs are fdatasync.
 func TestSQLiteSyncModes(t *testing.T) {
 	s := openSQLiteStore(t, t.TempDir())
 	ctx := context.Background()
@@ -45,6 +49,9 @@ func TestSQLiteSyncModes(t *testing.T) {
 		if mode != tc.want || journal != "wal" {
 			t.Errorf("%s connection: synchronous %d, journal %s; want %d, wal", tc.name, mode, journal, tc.want)
 		}
+	}
+	if runtime.GOOS == "linux" && !sqlite.FdatasyncEnabled() {
+		t.Error("SQLite syncs with fsync; want fdatasync")
 	}
 }
 
