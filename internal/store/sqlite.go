@@ -143,6 +143,7 @@ type walFile struct {
 	path string
 	mu   sync.Mutex
 	f    *os.File
+	info os.FileInfo // f's, taken when it was opened: an open file keeps its identity
 }
 
 // sync makes everything written to the log so far durable. The log must
@@ -161,12 +162,17 @@ func (w *walFile) sync() error {
 		if err != nil {
 			return fmt.Errorf("sync the write-ahead log: %w", err)
 		}
+		info, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("sync the write-ahead log: %w", err)
+		}
 		// The log may be new: its directory entry must be durable too.
 		if err := syncDir(filepath.Dir(w.path)); err != nil {
 			f.Close()
 			return err
 		}
-		w.f = f
+		w.f, w.info = f, info
 	}
 	if err := datasync(w.f); err != nil {
 		return fmt.Errorf("sync the write-ahead log %s: %w", w.path, err)
@@ -176,12 +182,8 @@ func (w *walFile) sync() error {
 
 // same reports whether the open file is still the one at the path.
 func (w *walFile) same() bool {
-	open, err := w.f.Stat()
-	if err != nil {
-		return false
-	}
 	now, err := os.Stat(w.path)
-	return err == nil && os.SameFile(open, now)
+	return err == nil && os.SameFile(w.info, now)
 }
 
 func (w *walFile) close() error {
