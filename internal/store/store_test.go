@@ -29,6 +29,19 @@ func TestPostgres(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Opener { return storetest.Postgres(t) })
 }
 
+// migratedPostgres is the DSN of a new PostgreSQL database with the
+// schema applied.
+func migratedPostgres(t *testing.T) string {
+	t.Helper()
+	dsn := storetest.PostgresDSN(t)
+	s, err := store.OpenPostgres(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	return dsn
+}
+
 // bumpSchema records a schema version newer than this build knows.
 func bumpSchema(t *testing.T, driver, dsn string) {
 	t.Helper()
@@ -59,12 +72,7 @@ func TestSchemaTooNew(t *testing.T) {
 		t.Log(err)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := storetest.PostgresDSN(t)
-		s, err := store.OpenPostgres(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
+		dsn := migratedPostgres(t)
 		bumpSchema(t, "pgx", dsn)
 		if _, err := store.OpenPostgres(ctx, dsn); !errors.Is(err, store.ErrSchemaTooNew) {
 			t.Fatalf("open newer schema: err = %v, want ErrSchemaTooNew", err)
@@ -177,13 +185,7 @@ func TestLastAuditUsesIndex(t *testing.T) {
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := storetest.PostgresDSN(t)
-		s, err := store.OpenPostgres(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
-		db, err := sql.Open("pgx", dsn)
+		db, err := sql.Open("pgx", migratedPostgres(t))
 		if err != nil {
 			t.Fatal(err)
 		}
