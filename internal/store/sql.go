@@ -243,6 +243,12 @@ func (s *sqlStore) Identities(ctx context.Context) ([]string, error) {
 // the precondition in its WHERE clause failed.
 func (s *sqlStore) execOne(ctx context.Context, q execer, what string, query string, args ...any) error {
 	res, err := q.ExecContext(ctx, query, args...)
+	return oneRow(what, res, err)
+}
+
+// oneRow is nil when a statement that returned res and err changed exactly
+// one row, and ErrConflict when it changed none or several.
+func oneRow(what string, res sql.Result, err error) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -414,10 +420,12 @@ func (s *sqlStore) AppendAudit(ctx context.Context, seal Seal) error {
 				return fmt.Errorf("append audit checkpoint %d: %w", cp.Seq, err)
 			}
 		}
-		if err := s.execOne(ctx, tx, "move audit head", `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3`, last.Seq, last.Hash, head.Seq); err != nil {
-			return err
+		move, err := s.prepared(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3`)
+		if err != nil {
+			return fmt.Errorf("move audit head: %w", err)
 		}
-		return nil
+		res, err := tx.StmtContext(ctx, move).ExecContext(ctx, last.Seq, last.Hash, head.Seq)
+		return oneRow("move audit head", res, err)
 	})
 }
 
