@@ -122,6 +122,8 @@ type fixture struct {
 	kills     *memKills
 	reviews   *review.Service
 	api       func() (*httpapi.API, error)
+	// frozen, when not zero, is the API's clock (Unix nanoseconds).
+	frozen atomic.Int64
 }
 
 // memKills keeps kill switches in memory, as a store would across restarts.
@@ -270,9 +272,22 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The decision facts as the server prepares them, so that decisions
+	// are remembered within their second as in production.
+	facts, err := broker.NewFacts(ctx, broker.FactsConfig{Snapshot: snap, Secrets: ss, Decider: dec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time {
+		if n := f.frozen.Load(); n != 0 {
+			return time.Unix(0, n)
+		}
+		return time.Now()
+	}
 	f.api = func() (*httpapi.API, error) {
 		return httpapi.New(context.Background(), httpapi.Config{
-			Auth: auth, Decider: dec, Audit: f.auditor, Tokens: cache, Snapshot: snap, Kills: f.kills, Reviews: f.reviews,
+			Auth: auth, Decider: dec, Facts: facts, Now: clock,
+			Audit: f.auditor, Tokens: cache, Snapshot: snap, Kills: f.kills, Reviews: f.reviews,
 			Operators: []httpapi.Operator{
 				{Name: "ana", Role: httpapi.RoleAdmin, Token: adminTok}, {Name: "ivo", Role: httpapi.RoleAuditor, Token: auditorTok},
 				{Name: "kim", Role: httpapi.RoleOwner, Teams: []string{"erp"}, Token: ownerTok},
@@ -701,6 +716,9 @@ func (f *fixture) admin(t *testing.T, method, path string) (int, map[string]any)
 
 func TestKillSwitch(t *testing.T) {
 	f := newFixture(t)
+	// Every request in the same second of the API's clock: the decision
+	// remembered for a grant must not outlive a kill, nor a kill its lift.
+	f.frozen.Store(time.Now().UnixNano())
 	jwt := f.issuer.token(t, prodSub, "production", nil)
 	status, granted, _ := f.postToken(t, tokenForm("erp-connector-prod", jwt))
 	if status != http.StatusOK {
