@@ -234,9 +234,16 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	// The server's JSON log, one line per request, goes to a file, as
+	// 'steward serve' writes it to its standard error: a write per grant.
+	accessLog, err := os.Create(filepath.Join(tmp, "broker.log"))
+	if err != nil {
+		return err
+	}
+	defer accessLog.Close()
 	api, err := httpapi.New(ctx, httpapi.Config{
 		Auth: auth, Decider: dec, Facts: facts, Audit: waits, Tokens: cache, Snapshot: snap, Metrics: metrics,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewJSONHandler(accessLog, nil)),
 	})
 	if err != nil {
 		return err
