@@ -324,7 +324,7 @@ func (d *Decider) Decide(ctx context.Context, in Input) (Decision, error) {
 	if in.Now.IsZero() {
 		in.Now = time.Now()
 	}
-	key, remembered := d.memoKey(&in)
+	key, remembered := d.memoKeyFor(&in)
 	unix := in.Now.Unix()
 	if remembered {
 		if dec, ok := d.recall(unix, key); ok {

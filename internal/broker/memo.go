@@ -32,10 +32,10 @@ type memoTable struct {
 	m    map[memoKey]Decision
 }
 
-// memoKey is the key of in's decision, and false when in cannot be
+// memoKeyFor is the key of in's decision, and false when in cannot be
 // remembered: the memo is off, the workload carries no credential digest,
 // or part of the input does not come from in.Prepared.
-func (d *Decider) memoKey(in *Input) (memoKey, bool) {
+func (d *Decider) memoKeyFor(in *Input) (memoKey, bool) {
 	p := in.Prepared
 	if !d.memoize || in.Workload.Credential == ([sha256.Size]byte{}) || p == nil || p.identity != in.Identity {
 		return memoKey{}, false

@@ -30,7 +30,7 @@ func prepared(t *testing.T, d *Decider, in Input, credential string) Input {
 
 // remembered reports whether d holds a decision for in.
 func remembered(d *Decider, in Input) (Decision, bool) {
-	k, ok := d.memoKey(&in)
+	k, ok := d.memoKeyFor(&in)
 	if !ok {
 		return Decision{}, false
 	}
@@ -147,7 +147,7 @@ func TestMemoKey(t *testing.T) {
 		"another secret state": func() Input { in := base; in.Secret.Version++; return in }(),
 		"another identity":     func() Input { in := base; in.Identity = identity(); return in }(),
 	} {
-		if _, ok := d.memoKey(&in); ok {
+		if _, ok := d.memoKeyFor(&in); ok {
 			t.Errorf("%s: the decision would be remembered", name)
 		}
 		if dec := decide(t, d, in); !dec.Allow {
