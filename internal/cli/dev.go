@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -271,21 +270,27 @@ func serveJWKS(key *ecdsa.PrivateKey) (string, func(), error) {
 
 // devJWT signs the demo workload's token.
 func devJWT(key *ecdsa.PrivateKey, issuer string, now time.Time) (string, error) {
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "dev"}}, (&jose.SignerOptions{}).WithType("JWT"))
+	tok, err := signJWT(key, "dev", map[string]any{"iss": issuer, "sub": devSubject, "aud": devAudience, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
 	if err != nil {
-		return "", err
-	}
-	claims, err := json.Marshal(map[string]any{"iss": issuer, "sub": devSubject, "aud": devAudience, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
-	if err != nil {
-		return "", err
-	}
-	obj, err := s.Sign(claims)
-	if err != nil {
-		return "", err
-	}
-	tok, err := obj.CompactSerialize()
-	if err != nil {
-		return "", errors.New("sign the demo JWT")
+		return "", fmt.Errorf("sign the demo JWT: %w", err)
 	}
 	return tok, nil
+}
+
+// signJWT signs claims with key as an ES256 JWT whose header names the key
+// kid.
+func signJWT(key *ecdsa.PrivateKey, kid string, claims map[string]any) (string, error) {
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	obj, err := s.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return obj.CompactSerialize()
 }

@@ -126,16 +126,7 @@ func newTestIssuer(t *testing.T) *testIssuer {
 func (i *testIssuer) jwt(t *testing.T, ttl time.Duration) string {
 	t.Helper()
 	now := time.Now()
-	claims, _ := json.Marshal(map[string]any{"iss": i.url, "sub": "repo:acme/erp:environment:prod", "aud": "steward", "iat": now.Unix(), "exp": now.Add(ttl).Unix()})
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: i.key, KeyID: "k1"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := signer.Sign(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwt, err := obj.CompactSerialize()
+	jwt, err := signJWT(i.key, "k1", map[string]any{"iss": i.url, "sub": "repo:acme/erp:environment:prod", "aud": "steward", "iat": now.Unix(), "exp": now.Add(ttl).Unix()})
 	if err != nil {
 		t.Fatal(err)
 	}
