@@ -163,10 +163,7 @@ func (p *plainReader) sequence(col int) (*yaml.Node, bool) {
 		if p.src[l.start] != '-' || l.end-l.start < 3 || p.src[l.start+1] != ' ' {
 			return nil, false
 		}
-		at := l.start + 2
-		for p.src[at] == ' ' {
-			at++
-		}
+		at := p.skipSpaces(l.start+2, l.end)
 		var item *yaml.Node
 		var ok bool
 		text := p.src[at:l.end]
@@ -190,9 +187,7 @@ func (p *plainReader) sequence(col int) (*yaml.Node, bool) {
 // a key or a sequence entry at column col, and moves past the line; the
 // value must not go on over the next lines.
 func (p *plainReader) inline(l plainLine, at, col int) (*yaml.Node, bool) {
-	for at < l.end && p.src[at] == ' ' {
-		at++
-	}
+	at = p.skipSpaces(at, l.end)
 	var n *yaml.Node
 	var ok bool
 	switch p.src[at] {
